@@ -154,14 +154,15 @@ class Scalar:
     __hash__ = object.__hash__
 
     def __init__(self, data, label: str | None = None):
-        if isinstance(data, (str, bytes)) or not isinstance(data, (Real, Scalar)):
-            try:
-                data = float(data)  # e.g. a 0-d ndarray
-            except (TypeError, ValueError):
-                raise TypeError(
-                    f"Scalar() takes a real number, got {type(data).__name__}: {data!r}"
-                ) from None
-        self.data = float(data)
+        try:
+            if isinstance(data, (str, bytes)):  # float("2") would parse text; a Scalar doesn't
+                raise TypeError
+            value = float(data)  # numbers, NumPy scalars, 0-d arrays, Scalars (their value)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"Scalar() takes a real number, got {type(data).__name__}: {data!r}"
+            ) from None
+        self.data = value
         self.grad = 0.0
         self._x = None
         self._y = None
