@@ -24,7 +24,9 @@ DISTRIBUTIONS = ["chainrule", "numpy", "micrograd", "torch", "autograd", "jax", 
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__.split("\n")[0]
+    )
     names = [w.NAME for w in WORKLOADS]
     parser.add_argument("--only", nargs="+", metavar="NAME", choices=names, help="workloads to run")
     parser.add_argument("--warmup", type=int, default=3, help="untimed calls first (default 3)")

@@ -52,12 +52,7 @@ class MLP:
 
     def __init__(self, value, like):
         self.layers = [
-            Layer(
-                [
-                    Neuron(value, [w.data for w in n.w], n.b.data, n.nonlin)
-                    for n in layer.neurons
-                ]
-            )
+            Layer([Neuron(value, [w.data for w in n.w], n.b.data, n.nonlin) for n in layer.neurons])
             for layer in like.layers
         ]
 

@@ -105,7 +105,9 @@ def test_scalar_exponent_agrees_with_pytorch(x, y, value, dx, dy):
     assert same(torch_dy, dy)
 
 
-@pytest.mark.parametrize("c, y, dy", [(2.0, 3.0, 8 * math.log(2)), (0.0, 2.0, 0.0), (-2.0, 2.0, nan)])
+@pytest.mark.parametrize(
+    "c, y, dy", [(2.0, 3.0, 8 * math.log(2)), (0.0, 2.0, 0.0), (-2.0, 2.0, nan)]
+)
 def test_number_to_a_scalar_power(c, y, dy):
     value, (grad,) = scalar_grads(lambda b: c**b, y)
     assert same(value, c**y)

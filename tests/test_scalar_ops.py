@@ -7,8 +7,8 @@ sign, a reciprocal) cannot pass by accident.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import pytest
 from hypothesis import given, settings

@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line with ``argv`` (default: the process's arguments); return the exit code."""
+    """Run the command line on ``argv`` (default: the process's arguments); return its exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.version:

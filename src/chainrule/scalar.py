@@ -36,7 +36,6 @@ _inf = math.inf
 _nan = math.nan
 
 
-
 # -- IEEE arithmetic on floats ---------------------------------------------------------------
 # Python floats raise (ZeroDivisionError, OverflowError, ValueError) or turn complex where
 # IEEE 754 gives inf or nan. These helpers give the IEEE answer. The operators below try the

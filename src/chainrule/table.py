@@ -77,8 +77,7 @@ class Table:
         cells = self._cells()
         numeric = self._numeric()
         widths = [
-            max([len(name)] + [len(row[j]) for row in cells])
-            for j, name in enumerate(self.columns)
+            max([len(name)] + [len(row[j]) for row in cells]) for j, name in enumerate(self.columns)
         ]
 
         def line(values):

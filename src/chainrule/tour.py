@@ -127,7 +127,8 @@ def partial_derivatives() -> Stop:
         "3. Partial derivatives and the gradient: f(x, y) = x^2 + 3xy + y^2 at (2, 1)",
         [
             "One backward() gives every partial derivative; together they are the gradient,",
-            f"[{x.grad:g}, {y.grad:g}]: the direction of steepest ascent. Descent steps against it.",
+            f"[{x.grad:g}, {y.grad:g}]: the direction of steepest ascent. Descent steps against",
+            "it.",
         ],
         Table(["quantity", "chainrule", "course"], rows),
     )
@@ -235,7 +236,8 @@ def render(markdown: bool = False) -> str:
     parts = []
     for stop in tour():
         if markdown:
-            parts.append("\n".join([f"## {stop.title}", "", *stop.lines, "", stop.table.markdown()]))
+            body = [f"## {stop.title}", "", *stop.lines, "", stop.table.markdown()]
+            parts.append("\n".join(body))
         else:
             rule = "=" * len(stop.title)
             parts.append("\n".join([stop.title, rule, *stop.lines, "", stop.table.text()]))
