@@ -8,6 +8,7 @@ A workload is a module with:
                                   work and returns a callable doing one unit of it; an engine whose
                                   package is not installed is left out
 ``check()``                       optional: asserts that the engines compute the same numbers
+``NOTE``                          optional: what a reader of the figures should know
 
 Every engine of a workload runs in the same process, one after the other, with the same
 warm-up and the same number of repeats; the median is reported.
@@ -48,11 +49,13 @@ def version_of(distribution: str) -> str:
 class Timing:
     engine: str
     median: float  # seconds per call
+    fastest: float
+    slowest: float
     runs: int
 
 
-def measure(run: Callable[[], object], warmup: int, repeat: int) -> tuple[float, int]:
-    """Median seconds per call of ``run`` after ``warmup`` calls, over ``repeat`` timed calls."""
+def measure(run: Callable[[], object], warmup: int, repeat: int) -> list[float]:
+    """Seconds taken by each of ``repeat`` timed calls of ``run``, after ``warmup`` calls."""
     for _ in range(warmup):
         run()
     samples = []
@@ -60,7 +63,7 @@ def measure(run: Callable[[], object], warmup: int, repeat: int) -> tuple[float,
         start = time.perf_counter()
         run()
         samples.append(time.perf_counter() - start)
-    return statistics.median(samples), repeat
+    return samples
 
 
 def time_workload(workload, warmup: int, repeat: int) -> list[Timing]:
@@ -69,8 +72,10 @@ def time_workload(workload, warmup: int, repeat: int) -> list[Timing]:
     for engine, setup in workload.engines().items():
         run = setup()
         gc.collect()  # start each engine from the same, clean heap
-        median, runs = measure(run, warmup, repeat)
-        timings.append(Timing(engine, median, runs))
+        samples = measure(run, warmup, repeat)
+        timings.append(
+            Timing(engine, statistics.median(samples), min(samples), max(samples), len(samples))
+        )
         del run
     return timings
 
@@ -135,8 +140,16 @@ def record(results: dict, workload, timings: list[Timing], versions: dict[str, s
         "date": datetime.date.today().isoformat(),
         "machine": machine(),
         "versions": versions,
+        "note": getattr(workload, "NOTE", ""),
         "timings": [
-            {"engine": t.engine, "median_s": t.median, "runs": t.runs, "ratio": relative[t.engine]}
+            {
+                "engine": t.engine,
+                "median_s": t.median,
+                "fastest_s": t.fastest,
+                "slowest_s": t.slowest,
+                "runs": t.runs,
+                "ratio": relative[t.engine],
+            }
             for t in timings
         ],
     }
@@ -156,19 +169,24 @@ def render_markdown(results: dict) -> str:
         entry = results[name]
         m = entry["machine"]
         versions = ", ".join(f"{k} {v}" for k, v in entry["versions"].items())
+        runs = entry["timings"][0]["runs"]
         lines += [
             f"## {name}: {entry['title']}",
             "",
             f"Target: {entry['target']}",
             "",
+            *([entry["note"], ""] if entry.get("note") else []),
             f"Measured {entry['date']} on {m['cpu']} ({m['cores']} cores), Python {m['python']},"
             f" {m['system']}; {versions}.",
             "",
-            f"| engine | time {entry['unit']} | ratio to chainrule |",
-            "|---|---:|---:|",
+            f"| engine | median time {entry['unit']} | fastest – slowest of {runs} | ratio |",
+            "|---|---:|---:|---:|",
         ]
         for t in entry["timings"]:
-            lines.append(f"| {t['engine']} | {format_seconds(t['median_s'])} | {t['ratio']:.2f} |")
+            spread = f"{format_seconds(t['fastest_s'])} – {format_seconds(t['slowest_s'])}"
+            lines.append(
+                f"| {t['engine']} | {format_seconds(t['median_s'])} | {spread} | {t['ratio']:.2f} |"
+            )
         lines.append("")
     return "\n".join(lines)
 

@@ -42,20 +42,27 @@ def test_every_engine_runs_warmup_plus_repeats_and_the_median_is_reported():
 
 
 def test_ratios_are_peer_time_over_chainrule_time():
-    timings = [harness.Timing("chainrule", 0.5, 3), harness.Timing("micrograd", 2.0, 3)]
+    timings = [
+        harness.Timing("chainrule", 0.5, 0.4, 0.6, 3),
+        harness.Timing("micrograd", 2.0, 1.9, 2.2, 3),
+    ]
     assert harness.ratios(timings) == {"chainrule": 1.0, "micrograd": 4.0}
 
 
-def test_measure_takes_the_median():
-    durations = iter([0.0] * 2 + [3.0, 1.0, 2.0])
+def test_measure_times_each_call_after_the_warmup(monkeypatch):
+    calls = []
     clock = iter([0.0, 3.0, 10.0, 11.0, 20.0, 22.0])
-    original = harness.time.perf_counter
-    harness.time.perf_counter = lambda: next(clock)
-    try:
-        median, runs = harness.measure(lambda: next(durations), warmup=2, repeat=3)
-    finally:
-        harness.time.perf_counter = original
-    assert (median, runs) == (2.0, 3)
+    monkeypatch.setattr(harness.time, "perf_counter", lambda: next(clock))
+    samples = harness.measure(lambda: calls.append(1), warmup=2, repeat=3)
+    assert samples == [3.0, 1.0, 2.0]
+    assert len(calls) == 5
+
+
+def test_timings_report_median_and_spread(monkeypatch):
+    monkeypatch.setattr(harness, "measure", lambda run, warmup, repeat: [3.0, 1.0, 2.0])
+    workload = fake_workload({"chainrule": 0, "peer": 0})
+    chainrule, _ = harness.time_workload(workload, warmup=0, repeat=3)
+    assert (chainrule.median, chainrule.fastest, chainrule.slowest) == (2.0, 1.0, 3.0)
 
 
 def test_runner_records_machine_date_versions_and_ratios(tmp_path, monkeypatch, capsys):
