@@ -120,4 +120,5 @@ def edges(root: Node) -> Iterator[tuple[Node, Node, Any]]:
     [('x', '*', 3.0), ('x', '*', 3.0)]
     """
     for child in topological_order(root):
-        yield from zip(child.parents, (child,) * len(child.parents), child.local_grads())
+        for parent, local in zip(child.parents, child.local_grads()):
+            yield parent, child, local

@@ -27,79 +27,13 @@ from __future__ import annotations
 import math
 from numbers import Real
 
+from chainrule.floatmath import divide, exp, exponent_grad, log, power, trig
 from chainrule.graph import topological_order
 
 __all__ = ["Scalar"]
 
 _new = object.__new__
-_inf = math.inf
 _nan = math.nan
-
-
-# -- IEEE arithmetic on floats ---------------------------------------------------------------
-# Python floats raise (ZeroDivisionError, OverflowError, ValueError) or turn complex where
-# IEEE 754 gives inf or nan. These helpers give the IEEE answer. The operators below try the
-# plain float operation first; in Python 3.11+ a `try` costs nothing until it raises.
-
-
-def _is_odd_integer(y: float) -> bool:
-    return y == int(y) and int(y) % 2 == 1 if math.isfinite(y) else False
-
-
-def _divide(x: float, y: float) -> float:
-    try:
-        return x / y
-    except ZeroDivisionError:
-        if x == 0.0 or x != x:
-            return _nan
-        return math.copysign(_inf, x) * math.copysign(1.0, y)
-
-
-def _power(x: float, y: float) -> float:
-    try:
-        result = x**y
-    except ZeroDivisionError:
-        # 0 ** negative: IEEE pow gives -inf for -0.0 to an odd negative integer, else inf
-        return -_inf if math.copysign(1.0, x) < 0 and _is_odd_integer(y) else _inf
-    except OverflowError:
-        return -_inf if x < 0 and _is_odd_integer(y) else _inf
-    if type(result) is complex:  # a negative base to a fractional power
-        return _nan
-    return result
-
-
-def _exp(x: float) -> float:
-    try:
-        return math.exp(x)
-    except OverflowError:
-        return _inf
-
-
-def _log(x: float) -> float:
-    if x > 0.0:
-        return math.log(x)
-    return -_inf if x == 0.0 else _nan
-
-
-def _trig(function, x: float) -> float:
-    try:
-        return function(x)
-    except ValueError:  # sin(inf), cos(inf)
-        return _nan
-
-
-def _exponent_grad(value: float, base: float, exponent: float) -> float:
-    """d(base ** exponent)/d(exponent) = base ** exponent * ln(base), where that is defined.
-
-    At base 0 with exponent >= 0 the power is 0 for every nearby exponent, so the derivative is
-    0 (as in PyTorch). For a negative base, base ** t is not real for the fractional t around
-    any exponent, so no derivative exists: nan, even where the value itself is real.
-    """
-    if base > 0.0:
-        return value * math.log(base)
-    if base == 0.0:
-        return 0.0 if exponent >= 0.0 else -_inf
-    return _nan
 
 
 def _number(other) -> float | None:
@@ -260,45 +194,45 @@ class Scalar:
     def __truediv__(self, other) -> Scalar:
         if isinstance(other, Scalar):
             x, y = self.data, other.data
-            value = _divide(x, y)
+            value = divide(x, y)
             # d(x/y)/dx = 1/y,  d(x/y)/dy = -x/y**2 = -(x/y)/y
-            return _node(value, "/", self, _divide(1.0, y), other, _divide(-value, y))
+            return _node(value, "/", self, divide(1.0, y), other, divide(-value, y))
         c = _number(other)
         if c is None:
             return NotImplemented
-        return _node(_divide(self.data, c), ("/", c, False), self, _divide(1.0, c))
+        return _node(divide(self.data, c), ("/", c, False), self, divide(1.0, c))
 
     def __rtruediv__(self, other) -> Scalar:
         c = _number(other)
         if c is None:
             return NotImplemented
         x = self.data
-        value = _divide(c, x)
+        value = divide(c, x)
         # d(c/x)/dx = -c/x**2 = -(c/x)/x
-        return _node(value, ("/", c, True), self, _divide(-value, x))
+        return _node(value, ("/", c, True), self, divide(-value, x))
 
     def __pow__(self, other) -> Scalar:
         x = self.data
         if isinstance(other, Scalar):
             y = other.data
-            value = _power(x, y)
-            dx = 0.0 if y == 0.0 else y * _power(x, y - 1.0)
-            return _node(value, "**", self, dx, other, _exponent_grad(value, x, y))
+            value = power(x, y)
+            dx = 0.0 if y == 0.0 else y * power(x, y - 1.0)
+            return _node(value, "**", self, dx, other, exponent_grad(value, x, y))
         n = _number(other)
         if n is None:
             return NotImplemented
         # power rule d(x**n)/dx = n * x**(n-1), written out for n == 0 so that x = 0 gives 0,
         # not 0 * inf
-        dx = 0.0 if n == 0.0 else n * _power(x, n - 1.0)
-        return _node(_power(x, n), ("**", n, False), self, dx)
+        dx = 0.0 if n == 0.0 else n * power(x, n - 1.0)
+        return _node(power(x, n), ("**", n, False), self, dx)
 
     def __rpow__(self, other) -> Scalar:
         c = _number(other)
         if c is None:
             return NotImplemented
         y = self.data
-        value = _power(c, y)
-        return _node(value, ("**", c, True), self, _exponent_grad(value, c, y))
+        value = power(c, y)
+        return _node(value, ("**", c, True), self, exponent_grad(value, c, y))
 
     def __neg__(self) -> Scalar:
         return _node(-self.data, "neg", self, -1.0)
@@ -316,29 +250,29 @@ class Scalar:
 
     def exp(self) -> Scalar:
         """e ** self; its derivative is itself."""
-        value = _exp(self.data)
+        value = exp(self.data)
         return _node(value, "exp", self, value)
 
     def log(self) -> Scalar:
         """Natural logarithm; d/dx = 1/x. ``-inf`` at 0 and ``nan`` below."""
         x = self.data
-        return _node(_log(x), "log", self, _divide(1.0, x))
+        return _node(log(x), "log", self, divide(1.0, x))
 
     def sqrt(self) -> Scalar:
         """Square root; d/dx = 1 / (2 sqrt(x)). ``nan`` below 0, infinite slope at 0."""
         x = self.data
         value = math.sqrt(x) if x >= 0.0 else _nan
-        return _node(value, "sqrt", self, _divide(0.5, value))
+        return _node(value, "sqrt", self, divide(0.5, value))
 
     def sin(self) -> Scalar:
         """Sine; d/dx = cos(x)."""
         x = self.data
-        return _node(_trig(math.sin, x), "sin", self, _trig(math.cos, x))
+        return _node(trig(math.sin, x), "sin", self, trig(math.cos, x))
 
     def cos(self) -> Scalar:
         """Cosine; d/dx = -sin(x)."""
         x = self.data
-        return _node(_trig(math.cos, x), "cos", self, -_trig(math.sin, x))
+        return _node(trig(math.cos, x), "cos", self, -trig(math.sin, x))
 
     def tanh(self) -> Scalar:
         """Hyperbolic tangent; d/dx = 1 - tanh(x)**2."""
@@ -352,7 +286,7 @@ class Scalar:
         if x >= 0.0:
             s = 1.0 / (1.0 + math.exp(-x))
         else:
-            z = _exp(x)
+            z = exp(x)
             s = z / (1.0 + z)
         return _node(s, "sigmoid", self, s * (1.0 - s))
 
