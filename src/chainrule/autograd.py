@@ -1,0 +1,235 @@
+"""The backward pass for Tensors, grad mode, and anomaly detection.
+
+``backward(root)`` visits the graph once, output first (``chainrule.graph`` gives the
+order). At each node the gradient that arrived is complete; the node's primitive's VJP rule
+turns it into one cotangent per input, the engine sums each down to its input's shape
+(undoing broadcasting), and adds it to what that input has collected. Leaves keep theirs in
+``.grad``.
+
+Without ``create_graph`` the rules run on plain ndarrays with recording off; with it they run
+on Tensors with recording on, so the gradients are themselves differentiable.
+
+>>> import chainrule as cr
+>>> x = cr.tensor(3.0, requires_grad=True)
+>>> (g,) = cr.autograd.grad(x ** 3, [x], create_graph=True)   # 3x^2 = 27
+>>> g.backward()                                               # d(3x^2)/dx = 6x = 18
+>>> float(g), float(x.grad)
+(27.0, 18.0)
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+from chainrule.graph import topological_order
+from chainrule.ops.core import anomaly_mode, raw, set_grad_enabled, unbroadcast
+from chainrule.tensor import Tensor
+
+__all__ = ["AnomalyError", "backward", "detect_anomaly", "enable_grad", "grad", "no_grad"]
+
+
+class AnomalyError(FloatingPointError):
+    """A backward pass under ``detect_anomaly()`` produced nan or inf."""
+
+
+class _GradModeContext(contextlib.ContextDecorator):
+    """A context manager that is also a decorator, setting grad mode inside."""
+
+    mode = True
+
+    def __enter__(self):
+        self._previous = set_grad_enabled(self.mode)
+        return self
+
+    def __exit__(self, *exc):
+        set_grad_enabled(self._previous)
+        return False
+
+
+class no_grad(_GradModeContext):  # noqa: N801  (PyTorch's name)
+    """Operations inside are not recorded (a context manager and a decorator).
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor(2.0, requires_grad=True)
+    >>> with cr.no_grad():
+    ...     y = x * 2
+    >>> y.requires_grad
+    False
+    """
+
+    mode = False
+
+
+class enable_grad(_GradModeContext):  # noqa: N801  (PyTorch's name)
+    """Operations inside are recorded, even within ``no_grad`` (a context manager and a
+    decorator)."""
+
+    mode = True
+
+
+class detect_anomaly(contextlib.ContextDecorator):  # noqa: N801  (PyTorch's name)
+    """Inside, every recorded op notes the file:line that created it, and backward raises
+    ``AnomalyError`` at the first nan or inf gradient, naming that op and that line.
+
+    Slower: use it to find where a nan comes from, not for training.
+    """
+
+    def __enter__(self):
+        self._previous = anomaly_mode.enabled
+        anomaly_mode.enabled = True
+        return self
+
+    def __exit__(self, *exc):
+        anomaly_mode.enabled = self._previous
+        return False
+
+
+def _seed(root: Tensor, gradient, create_graph: bool):
+    """The gradient of root with respect to itself: ones, or the one given."""
+    if gradient is None:
+        if root.data.size != 1:
+            raise RuntimeError(
+                f"backward: the output has shape {root.shape}; a gradient can be implied only "
+                "for one-element outputs: pass gradient= (a tensor of the output's shape)"
+            )
+        seed = np.ones_like(root.data)
+    else:
+        seed = gradient.data if isinstance(gradient, Tensor) and not create_graph else gradient
+        if np.shape(raw(seed)) != root.shape:
+            raise RuntimeError(
+                f"backward: gradient has shape {np.shape(raw(seed))} but the output has shape "
+                f"{root.shape}"
+            )
+        if not isinstance(seed, Tensor):
+            seed = np.asarray(seed, dtype=root.dtype)
+    if create_graph and not isinstance(seed, Tensor):
+        seed = Tensor._wrap(seed)
+    return seed
+
+
+def backward(
+    root: Tensor, gradient=None, retain_graph: bool = False, create_graph: bool = False
+) -> None:
+    """Accumulate d(root)/d(leaf) into ``.grad`` of every leaf of root's graph."""
+    _run(root, _seed(root, gradient, create_graph), retain_graph or create_graph, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False):
+    """The gradients of ``outputs`` with respect to ``inputs``, returned rather than stored
+    in ``.grad`` (PyTorch's torch.autograd.grad); one per input, None where unreached."""
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    retain = create_graph if retain_graph is None else retain_graph
+    collected: dict[int, object] = {id(x): None for x in inputs}
+    for output, gradient in zip(outputs, grad_outputs, strict=True):
+        _run(output, _seed(output, gradient, create_graph), retain, create_graph, collected)
+    return tuple(None if collected[id(x)] is None else _as_tensor(collected[id(x)]) for x in inputs)
+
+
+def _as_tensor(g) -> Tensor:
+    return g if isinstance(g, Tensor) else Tensor._wrap(g)
+
+
+def _run(root, seed, retain_graph: bool, create_graph: bool, capture: dict | None = None):
+    """One backward pass from root. With ``capture`` (id -> None for chosen tensors), their
+    gradients are stored there instead of in leaves' ``.grad``."""
+    if not root.requires_grad:
+        raise RuntimeError(
+            "backward: this tensor does not require grad, so nothing can be differentiated "
+            "(make an input with requires_grad=True, and compute outside no_grad())"
+        )
+    order = topological_order(root)
+    pending = {id(root): seed}
+    previous = set_grad_enabled(create_graph)
+    try:
+        while order:
+            node = order.pop()  # dropping each node as it is done lets memory go early
+            g = pending.pop(id(node), None)
+            if g is None:
+                continue
+            g = _run_hooks(node, g, create_graph)
+            if capture is not None and id(node) in capture:
+                captured = capture[id(node)]
+                capture[id(node)] = g if captured is None else captured + g
+                if node._prim is None:
+                    continue
+            elif node._prim is None:
+                _accumulate_leaf(node, g, create_graph)
+                continue
+            elif node._extra is not None and node._extra.get("retain_grad"):
+                node.grad = _as_tensor(g if create_graph else np.array(g))
+            _propagate(node, g, pending, create_graph)
+            if not retain_graph:
+                node._inputs = None  # free what the rule needed; a second pass must fail
+                node._parents = ()
+    finally:
+        set_grad_enabled(previous)
+
+
+def _run_hooks(node: Tensor, g, create_graph: bool):
+    hooks = node._extra.get("hooks") if node._extra is not None else None
+    if not hooks:
+        return g
+    for hook in list(hooks):
+        replaced = hook(_as_tensor(g))
+        if replaced is not None:
+            g = replaced if create_graph else raw(replaced)
+    return g
+
+
+def _accumulate_leaf(leaf: Tensor, g, create_graph: bool) -> None:
+    if create_graph:
+        leaf.grad = _as_tensor(g) if leaf.grad is None else leaf.grad + g
+        return
+    if g.dtype != leaf.data.dtype:
+        g = g.astype(leaf.data.dtype)
+    if leaf.grad is None:
+        # a copy: g may be a broadcast view, or shared with another input of the same op
+        leaf.grad = Tensor._wrap(np.array(g, copy=True))
+    else:
+        leaf.grad.data = leaf.grad.data + g
+
+
+def _propagate(node: Tensor, g, pending: dict, create_graph: bool) -> None:
+    prim = node._prim
+    inputs = node._inputs
+    if inputs is None:
+        raise RuntimeError(
+            f"backward: the graph through '{prim.name}' was already freed by an earlier "
+            "backward(); pass retain_graph=True to the first one to backpropagate twice"
+        )
+    needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in inputs)
+    if create_graph:
+        args, ans = inputs, node
+    else:
+        args = tuple(a.data if isinstance(a, Tensor) else a for a in inputs)
+        ans = node.data
+    if prim.vjp_takes_needs:
+        cotangents = prim.vjp(g, ans, *args, needs=needs, **node._params)
+    else:
+        cotangents = prim.vjp(g, ans, *args, **node._params)
+    for x, x_bar, wanted in zip(inputs, cotangents, needs):
+        if not wanted or x_bar is None:
+            continue
+        x_bar = unbroadcast(x_bar, x.data.shape)
+        if anomaly_mode.enabled:
+            _check_finite(node, x_bar)
+        key = id(x)
+        collected = pending.get(key)
+        pending[key] = x_bar if collected is None else collected + x_bar
+
+
+def _check_finite(node: Tensor, x_bar) -> None:
+    values = x_bar.data if isinstance(x_bar, Tensor) else np.asarray(x_bar)
+    if np.all(np.isfinite(values)):
+        return
+    kind = "nan" if np.any(np.isnan(values)) else "inf"
+    where = (node._extra or {}).get("created_at", "unknown (made outside detect_anomaly)")
+    raise AnomalyError(
+        f"backward of '{node._prim.name}' produced {kind} in the gradient of an input of shape "
+        f"{values.shape}; that '{node._prim.name}' was created at {where}"
+    )

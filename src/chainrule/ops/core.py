@@ -1,0 +1,206 @@
+"""The primitive: a differentiable operation on arrays, declared once with its derivative rules.
+
+A primitive is a forward function on ndarrays plus a VJP rule (and, where written, a JVP
+rule). Calling it dispatches on its arguments:
+
+- only ndarrays and numbers: the forward runs on them and an ndarray comes back. This is
+  how derivative rules run in an ordinary ``backward()``: on plain arrays, at NumPy's speed.
+- a Tensor among them: the result is a Tensor, and if grad mode is on and an input requires
+  grad, the call is recorded in the graph. This is how the same rules run under
+  ``backward(create_graph=True)``: on Tensors, recorded, so they can be differentiated again.
+
+So every rule is written once with operators and chainrule functions, never with ``np.``
+calls on its inputs, and serves first and higher derivatives alike.
+
+A VJP rule is ``rule(g, ans, *inputs, **params) -> tuple``: one cotangent per input (None
+where there is none), of the input's shape or broadcastable to it (unbroadcasting happens
+once, in the backward pass, not in each rule).
+
+>>> import numpy as np
+>>> @primitive
+... def cube(x):
+...     return x ** 3
+>>> @cube.defvjp
+... def cube_vjp(g, ans, x):
+...     return (g * 3 * x ** 2,)
+>>> cube(np.array([1.0, 2.0]))
+array([1., 8.])
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from collections.abc import Callable
+from types import MethodType
+
+import numpy as np
+
+__all__ = [
+    "Primitive",
+    "is_grad_enabled",
+    "nondifferentiable",
+    "primitive",
+    "raw",
+    "set_grad_enabled",
+    "unbroadcast",
+]
+
+
+# chainrule's own directory: frames inside it are the engine's, not the user's
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+class _GradMode:
+    """Whether operations on Tensors are recorded for backward (a plain flag, read per op)."""
+
+    enabled = True
+
+
+class anomaly_mode:  # noqa: N801  (a namespace of state, read per op like _GradMode)
+    """Under ``cr.detect_anomaly()``: each recorded op notes where it was created, and
+    backward checks every gradient for nan and inf."""
+
+    enabled = False
+
+    @staticmethod
+    def creation_site() -> str:
+        """``file:line in function`` of the user code that called the op."""
+        import traceback
+
+        for frame in reversed(traceback.extract_stack()[:-1]):
+            if not os.path.abspath(frame.filename).startswith(_PACKAGE_DIR):
+                return f"{frame.filename}:{frame.lineno} in {frame.name}"
+        return "unknown"
+
+
+def is_grad_enabled() -> bool:
+    """True when operations on Tensors that require grad are recorded."""
+    return _GradMode.enabled
+
+
+def set_grad_enabled(mode: bool) -> bool:
+    """Turn recording on or off; return the previous mode."""
+    previous = _GradMode.enabled
+    _GradMode.enabled = bool(mode)
+    return previous
+
+
+class Primitive:
+    """A named operation: forward on ndarrays, and its derivative rules beside it.
+
+    A primitive is also a method: ``exp(x)`` and ``x.exp()`` call the same thing.
+    """
+
+    def __init__(self, forward: Callable, name: str | None = None, differentiable: bool = True):
+        self.name = name or forward.__name__
+        self.forward = forward
+        self.vjp = None
+        self.jvp = None
+        self.differentiable = differentiable
+        self.vjp_takes_needs = False
+        self.__doc__ = forward.__doc__
+        self.__wrapped__ = forward
+
+    def defvjp(self, rule: Callable) -> Callable:
+        """Declare the VJP rule ``rule(g, ans, *inputs, **params) -> one cotangent per input``.
+
+        A rule that declares a keyword-only ``needs`` parameter receives a tuple of bools
+        saying which inputs want a cotangent, so it can skip costly work (a matmul's
+        gradient for its data input, say).
+        """
+        self.vjp = rule
+        self.vjp_takes_needs = "needs" in inspect.signature(rule).parameters
+        return rule
+
+    def defjvp(self, rule: Callable) -> Callable:
+        """Declare the JVP rule ``rule(tangents, ans, *inputs, **params) -> output tangent``."""
+        self.jvp = rule
+        return rule
+
+    def __call__(self, *args, **params):
+        return _apply(self, args, params)
+
+    def __get__(self, instance, owner=None):
+        return self if instance is None else MethodType(self, instance)
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}>"
+
+
+def primitive(forward: Callable) -> Primitive:
+    """Declare ``forward`` (a function of ndarrays) as a primitive; add rules with defvjp."""
+    return Primitive(forward)
+
+
+def nondifferentiable(forward: Callable) -> Primitive:
+    """Declare ``forward`` as an operation with no derivative: its results never require grad
+    (comparisons, argmax, sign, floor, round)."""
+    return Primitive(forward, differentiable=False)
+
+
+# The Tensor class, set by chainrule.tensor when it is imported: Tensor builds on this module,
+# so this module cannot import it, yet every call must know a Tensor when it sees one.
+Tensor = None
+
+
+def _apply(prim: Primitive, args: tuple, params: dict):
+    tensor_type = Tensor
+    has_tensor = False
+    record = False
+    arrays = []
+    for a in args:
+        if isinstance(a, tensor_type):
+            has_tensor = True
+            arrays.append(a.data)
+            if a.requires_grad:
+                record = True
+        else:
+            arrays.append(a)
+    try:
+        ans = prim.forward(*arrays, **params)
+    except (ValueError, TypeError, IndexError, np.linalg.LinAlgError) as error:
+        raise type(error)(_describe_failure(prim, arrays, params, error)) from error
+    if not has_tensor:
+        return ans
+    if record and _GradMode.enabled and prim.differentiable:
+        return tensor_type._record(ans, prim, args, params)
+    return tensor_type._wrap(ans)
+
+
+def _describe_failure(prim: Primitive, arrays: list, params: dict, error: Exception) -> str:
+    """The op, its inputs' shapes and dtypes, and NumPy's own words."""
+    shapes = ", ".join(
+        f"{a.shape} {a.dtype}" if isinstance(a, np.ndarray) else type(a).__name__ for a in arrays
+    )
+    shown = "".join(f", {k}={v!r}" for k, v in params.items())
+    return f"{prim.name}: cannot apply to inputs of shapes ({shapes}){shown}: {error}"
+
+
+def raw(x):
+    """The ndarray inside a Tensor; anything else as it is. (Not ``getattr(x, "data")``: an
+    ndarray's own ``.data`` is its memory buffer.)"""
+    return x.data if isinstance(x, Tensor) else x
+
+
+def unbroadcast(g, shape: tuple):
+    """Sum ``g`` down to ``shape``: the adjoint of broadcasting ``shape`` up to ``g.shape``.
+
+    Works on ndarrays and on Tensors alike (it uses only ``sum`` and ``reshape``).
+
+    >>> unbroadcast(np.ones((2, 3)), (3,))
+    array([2., 2., 2.])
+    >>> unbroadcast(np.ones((2, 3)), (2, 1))
+    array([[3.],
+           [3.]])
+    """
+    g_shape = g.shape
+    if g_shape == shape:
+        return g
+    extra = len(g_shape) - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        extra + i for i, n in enumerate(shape) if n == 1 and g_shape[extra + i] != 1
+    )
+    if axes:
+        g = g.sum(axis=axes)
+    return g.reshape(shape) if g.shape != shape else g

@@ -1,0 +1,455 @@
+"""Elementwise primitives: each forward on ndarrays, its VJP rule right below it.
+
+Rules are written with operators and the functions of this package, never ``np.`` calls on
+their inputs, so that under ``create_graph=True`` they run on Tensors and are recorded (see
+``chainrule.ops.core``). Broadcasting is undone by the engine, not here.
+
+>>> import chainrule as cr
+>>> x = cr.tensor([0.5, -1.0], requires_grad=True)
+>>> cr.tanh(x).sum().backward()
+>>> x.grad
+tensor([0.7864, 0.4200])
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from chainrule.ops.core import nondifferentiable, primitive, raw
+
+# -- arithmetic ------------------------------------------------------------------------------
+
+
+@primitive
+def add(x, y):
+    """x + y, broadcasting."""
+    return np.add(x, y)
+
+
+@add.defvjp
+def add_vjp(g, ans, x, y):
+    return g, g
+
+
+@primitive
+def subtract(x, y):
+    """x - y, broadcasting."""
+    return np.subtract(x, y)
+
+
+@subtract.defvjp
+def subtract_vjp(g, ans, x, y):
+    return g, -g
+
+
+@primitive
+def multiply(x, y):
+    """x * y, broadcasting."""
+    return np.multiply(x, y)
+
+
+@multiply.defvjp
+def multiply_vjp(g, ans, x, y, *, needs):
+    return (g * y if needs[0] else None), (g * x if needs[1] else None)
+
+
+@primitive
+def divide(x, y):
+    """x / y, broadcasting; IEEE results (inf, nan) where y is 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.true_divide(x, y)
+
+
+@divide.defvjp
+def divide_vjp(g, ans, x, y, *, needs):
+    # d(x/y)/dx = 1/y,  d(x/y)/dy = -x/y**2 = -(x/y)/y
+    return (g / y if needs[0] else None), (-g * ans / y if needs[1] else None)
+
+
+@primitive
+def negative(x):
+    """-x."""
+    return np.negative(x)
+
+
+@negative.defvjp
+def negative_vjp(g, ans, x):
+    return (-g,)
+
+
+@primitive
+def power(x, y):
+    """x ** y, broadcasting; nan for a negative base to a fractional power (IEEE)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.power(x, y)
+
+
+@power.defvjp
+def power_vjp(g, ans, x, y, *, needs):
+    x_bar = y_bar = None
+    if needs[0]:
+        # the power rule, with d(x**0)/dx = 0 even at x = 0 (not 0 * inf)
+        x_bar = where(equal(y, 0), 0.0, g * y * x ** (y - 1))
+    if needs[1]:
+        # d(x**y)/dy = x**y ln x: 0 where x = 0 and y >= 0 (the power is 0 all around, as in
+        # PyTorch); nan for x < 0, where no real derivative exists
+        safe_log = log(where(equal(x, 0), 1.0, x))
+        y_bar = where(equal(x, 0) & (y >= 0), 0.0, g * ans * safe_log)
+    return x_bar, y_bar
+
+
+@primitive
+def abs(x):  # noqa: A001  (the NumPy and PyTorch name)
+    """|x|; its derivative at 0 is taken as 0, as in PyTorch."""
+    return np.abs(x)
+
+
+@abs.defvjp
+def abs_vjp(g, ans, x):
+    return (g * sign(x),)
+
+
+@primitive
+def maximum(x, y):
+    """The larger of x and y, elementwise; ties send each side half the gradient (PyTorch)."""
+    return np.maximum(x, y)
+
+
+@maximum.defvjp
+def maximum_vjp(g, ans, x, y, *, needs):
+    share = (greater(x, y) + 0.5 * equal(x, y)).astype(ans.dtype)
+    return (g * share if needs[0] else None), (g * (1 - share) if needs[1] else None)
+
+
+@primitive
+def minimum(x, y):
+    """The smaller of x and y, elementwise; ties send each side half the gradient (PyTorch)."""
+    return np.minimum(x, y)
+
+
+@minimum.defvjp
+def minimum_vjp(g, ans, x, y, *, needs):
+    share = (less(x, y) + 0.5 * equal(x, y)).astype(ans.dtype)
+    return (g * share if needs[0] else None), (g * (1 - share) if needs[1] else None)
+
+
+@primitive
+def where(condition, x, y):
+    """x where condition holds, else y (broadcasting); no gradient flows to the condition."""
+    return np.where(condition, x, y)
+
+
+@where.defvjp
+def where_vjp(g, ans, condition, x, y, *, needs):
+    zero = 0.0
+    x_bar = where(condition, g, zero) if needs[1] else None
+    y_bar = where(condition, zero, g) if needs[2] else None
+    return None, x_bar, y_bar
+
+
+# -- functions -------------------------------------------------------------------------------
+
+
+@primitive
+def exp(x):
+    """e ** x."""
+    return np.exp(x)
+
+
+@exp.defvjp
+def exp_vjp(g, ans, x):
+    return (g * ans,)
+
+
+@primitive
+def expm1(x):
+    """e ** x - 1, accurate near 0."""
+    return np.expm1(x)
+
+
+@expm1.defvjp
+def expm1_vjp(g, ans, x):
+    return (g * (ans + 1),)
+
+
+@primitive
+def log(x):
+    """Natural logarithm; -inf at 0, nan below (IEEE)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(x)
+
+
+@log.defvjp
+def log_vjp(g, ans, x):
+    return (g / x,)
+
+
+@primitive
+def log1p(x):
+    """ln(1 + x), accurate near 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log1p(x)
+
+
+@log1p.defvjp
+def log1p_vjp(g, ans, x):
+    return (g / (x + 1),)
+
+
+@primitive
+def sqrt(x):
+    """Square root; nan below 0 (IEEE)."""
+    with np.errstate(invalid="ignore"):
+        return np.sqrt(x)
+
+
+@sqrt.defvjp
+def sqrt_vjp(g, ans, x):
+    return (g / (2 * ans),)
+
+
+@primitive
+def sin(x):
+    """Sine."""
+    return np.sin(x)
+
+
+@sin.defvjp
+def sin_vjp(g, ans, x):
+    return (g * cos(x),)
+
+
+@primitive
+def cos(x):
+    """Cosine."""
+    return np.cos(x)
+
+
+@cos.defvjp
+def cos_vjp(g, ans, x):
+    return (-g * sin(x),)
+
+
+@primitive
+def tan(x):
+    """Tangent."""
+    return np.tan(x)
+
+
+@tan.defvjp
+def tan_vjp(g, ans, x):
+    return (g * (1 + ans * ans),)
+
+
+@primitive
+def tanh(x):
+    """Hyperbolic tangent."""
+    return np.tanh(x)
+
+
+@tanh.defvjp
+def tanh_vjp(g, ans, x):
+    return (g * (1 - ans * ans),)
+
+
+@primitive
+def sigmoid(x):
+    """1 / (1 + e**-x), computed without overflow for any x (a primitive for stability)."""
+    return np.exp(-np.logaddexp(0, -x))
+
+
+@sigmoid.defvjp
+def sigmoid_vjp(g, ans, x):
+    return (g * ans * (1 - ans),)
+
+
+@primitive
+def relu(x):
+    """max(x, 0); its derivative at 0 is 0 (PyTorch)."""
+    return np.maximum(x, 0)
+
+
+@relu.defvjp
+def relu_vjp(g, ans, x):
+    return (g * greater(x, 0),)
+
+
+@primitive
+def leaky_relu(x, negative_slope=0.01):
+    """x above 0, negative_slope * x below."""
+    return np.where(x > 0, x, x * negative_slope)
+
+
+@leaky_relu.defvjp
+def leaky_relu_vjp(g, ans, x, negative_slope=0.01):
+    return (where(greater(x, 0), g, g * negative_slope),)
+
+
+@primitive
+def elu(x, alpha=1.0):
+    """x above 0, alpha * (e**x - 1) below."""
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+
+@elu.defvjp
+def elu_vjp(g, ans, x, alpha=1.0):
+    return (where(greater(x, 0), g, g * (ans + alpha)),)
+
+
+@primitive
+def softplus(x, beta=1.0, threshold=20.0):
+    """ln(1 + e**(beta x)) / beta, linear above threshold as in PyTorch (a primitive for
+    stability: no overflow for large x)."""
+    scaled = x * beta
+    return np.where(scaled > threshold, x, np.logaddexp(0, scaled) / beta)
+
+
+@softplus.defvjp
+def softplus_vjp(g, ans, x, beta=1.0, threshold=20.0):
+    scaled = x * beta
+    return (where(greater(scaled, threshold), g, g * sigmoid(scaled)),)
+
+
+_erf_python = np.frompyfunc(math.erf, 1, 1)
+
+
+@primitive
+def erf(x):
+    """The error function (SciPy's when installed, else math.erf per element)."""
+    try:
+        from scipy.special import erf as scipy_erf
+    except ImportError:
+        return _erf_python(x).astype(np.result_type(x, np.float32))
+    return scipy_erf(x)
+
+
+@erf.defvjp
+def erf_vjp(g, ans, x):
+    return (g * (2 / math.sqrt(math.pi)) * exp(-x * x),)
+
+
+def gelu(x, approximate: str = "none"):
+    """Gaussian error linear unit: x * Phi(x), exact (erf) by default as in PyTorch, or the
+    tanh approximation with ``approximate="tanh"``. Composed from primitives."""
+    if approximate == "tanh":
+        inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)
+        return 0.5 * x * (1 + tanh(inner))
+    if approximate != "none":
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return 0.5 * x * (1 + erf(x * (1 / math.sqrt(2))))
+
+
+def clip(x, min=None, max=None):  # noqa: A002  (NumPy's and PyTorch's names)
+    """x limited to [min, max]; gradient 1 inside and at the bounds (PyTorch's clamp)."""
+    if min is None and max is None:
+        raise ValueError("clip needs min or max (or both)")
+    bounds_need_grad = any(getattr(b, "requires_grad", False) for b in (min, max))
+    if not bounds_need_grad:
+        low = raw(min)
+        high = raw(max)
+        return _clip(x, low, high)
+    out = x
+    if min is not None:
+        out = where(less(out, min), min, out)
+    if max is not None:
+        out = where(greater(out, max), max, out)
+    return out
+
+
+@primitive
+def _clip(x, low, high):
+    return np.clip(x, low, high)
+
+
+@_clip.defvjp
+def _clip_vjp(g, ans, x, low, high):
+    inside = greater_equal(x, -np.inf if low is None else low)
+    inside = inside & less_equal(x, np.inf if high is None else high)
+    return g * inside, None, None
+
+
+_clip.name = "clip"
+clamp = clip
+
+# -- not differentiable: results never require grad --------------------------------------------
+
+
+@nondifferentiable
+def sign(x):
+    """-1, 0 or 1."""
+    return np.sign(x)
+
+
+@nondifferentiable
+def floor(x):
+    """The largest integer not above x (as a float)."""
+    return np.floor(x)
+
+
+@nondifferentiable
+def ceil(x):
+    """The smallest integer not below x (as a float)."""
+    return np.ceil(x)
+
+
+@nondifferentiable
+def round(x, decimals=0):  # noqa: A001  (the NumPy and PyTorch name)
+    """x rounded half to even, as NumPy and PyTorch do."""
+    return np.round(x, decimals)
+
+
+@nondifferentiable
+def less(x, y):
+    return np.less(x, y)
+
+
+@nondifferentiable
+def less_equal(x, y):
+    return np.less_equal(x, y)
+
+
+@nondifferentiable
+def greater(x, y):
+    return np.greater(x, y)
+
+
+@nondifferentiable
+def greater_equal(x, y):
+    return np.greater_equal(x, y)
+
+
+@nondifferentiable
+def equal(x, y):
+    return np.equal(x, y)
+
+
+@nondifferentiable
+def not_equal(x, y):
+    return np.not_equal(x, y)
+
+
+@nondifferentiable
+def isnan(x):
+    return np.isnan(x)
+
+
+@nondifferentiable
+def isfinite(x):
+    return np.isfinite(x)
+
+
+@nondifferentiable
+def logical_and(x, y):
+    return np.logical_and(x, y)
+
+
+@nondifferentiable
+def logical_or(x, y):
+    return np.logical_or(x, y)
+
+
+@nondifferentiable
+def logical_not(x):
+    return np.logical_not(x)

@@ -1,0 +1,367 @@
+"""Reductions: sums, means, products, extremes, spreads, norms, softmax and friends.
+
+Every function takes ``axis=`` (NumPy) or ``dim=`` (PyTorch), and ``keepdims=`` or
+``keepdim=``. Primitives exist where stability asks for them (logsumexp, softmax,
+log_softmax: no overflow for logits of +-1000); the rest are composed.
+
+>>> import chainrule as cr
+>>> x = cr.tensor([[1.0, 5.0], [5.0, 2.0]], requires_grad=True)
+>>> cr.max(x).backward()      # the two maxima share the gradient, as in PyTorch's amax
+>>> x.grad
+tensor([[0.0, 0.5],
+        [0.5, 0.0]])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chainrule.ops.core import nondifferentiable, primitive, raw
+from chainrule.ops.elementwise import abs as _abs
+from chainrule.ops.elementwise import equal, exp, sqrt, where
+from chainrule.ops.shape import broadcast_to, flip
+
+
+def _axis(axis, dim):
+    axis = dim if axis is None else axis
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+def _keep(keepdims, keepdim) -> bool:
+    return bool(keepdims or keepdim)
+
+
+def _kept_shape(shape: tuple, axis) -> tuple:
+    """``shape`` with the reduced axes kept as length 1."""
+    if axis is None:
+        return (1,) * len(shape)
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else axis
+    axes = {a % len(shape) for a in axes} if shape else set()
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _spread(g, x, axis, keepdims):
+    """The gradient of a reduction, shaped to broadcast against x (reduced axes as length 1)."""
+    if keepdims:
+        return g
+    return g.reshape(_kept_shape(np.shape(raw(x)), axis))
+
+
+def _count(x, axis) -> int:
+    shape = np.shape(raw(x))
+    if axis is None:
+        return int(np.prod(shape))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else axis
+    return int(np.prod([shape[a] for a in axes]))
+
+
+# -- sums and means ----------------------------------------------------------------------------
+
+
+@primitive
+def _sum(x, axis, keepdims):
+    return np.sum(x, axis=axis, keepdims=keepdims)
+
+
+@_sum.defvjp
+def _sum_vjp(g, ans, x, axis, keepdims):
+    return broadcast_to(_spread(g, x, axis, keepdims), np.shape(raw(x))), None, None
+
+
+_sum.name = "sum"
+
+
+def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=False):  # noqa: A001
+    """The sum of the elements, over all axes or the ones named."""
+    return _sum(x, _axis(axis, dim), _keep(keepdims, keepdim))
+
+
+@primitive
+def _mean(x, axis, keepdims):
+    return np.mean(x, axis=axis, keepdims=keepdims)
+
+
+@_mean.defvjp
+def _mean_vjp(g, ans, x, axis, keepdims):
+    share = _spread(g, x, axis, keepdims) / _count(x, axis)
+    return broadcast_to(share, np.shape(raw(x))), None, None
+
+
+_mean.name = "mean"
+
+
+def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
+    """The mean of the elements, over all axes or the ones named."""
+    return _mean(x, _axis(axis, dim), _keep(keepdims, keepdim))
+
+
+@primitive
+def _prod(x, axis, keepdims):
+    return np.prod(x, axis=axis, keepdims=keepdims)
+
+
+@_prod.defvjp
+def _prod_vjp(g, ans, x, axis, keepdims):
+    g = _spread(g, x, axis, keepdims)
+    ans = _spread(ans, x, axis, keepdims)
+    if not np.any(raw(x) == 0):
+        return g * ans / x, None, None
+    # with zeros, ans / x fails: multiply the products of the elements before and after each
+    # one instead (computed on arrays; this branch does not support create_graph)
+    values = np.asarray(raw(x))
+    if axis is None:
+        others = _exclusive_products(values.reshape(-1), 0).reshape(values.shape)
+    else:
+        others = _exclusive_products(values, axis)
+    return g * others, None, None
+
+
+def _exclusive_products(values: np.ndarray, axis: int) -> np.ndarray:
+    """For each element, the product of all others along ``axis``."""
+    ones = np.ones_like(np.take(values, [0], axis=axis))
+    before = np.cumprod(np.concatenate([ones, values], axis=axis), axis=axis)
+    after = np.flip(
+        np.cumprod(np.concatenate([ones, np.flip(values, axis)], axis=axis), axis=axis), axis
+    )
+    size = values.shape[axis]
+    return np.take(before, range(size), axis=axis) * np.take(after, range(1, size + 1), axis=axis)
+
+
+_prod.name = "prod"
+
+
+def prod(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
+    """The product of the elements, over all axes or the ones named (exact with zeros)."""
+    axis = _axis(axis, dim)
+    if isinstance(axis, tuple) and len(axis) > 1:
+        out = x
+        for a in sorted((a % np.ndim(raw(x)) for a in axis), reverse=True):
+            out = _prod(out, a, keepdims or keepdim)
+        return out
+    if isinstance(axis, tuple):
+        axis = axis[0]
+    return _prod(x, axis, _keep(keepdims, keepdim))
+
+
+# -- extremes ----------------------------------------------------------------------------------
+
+
+def _extreme_vjp(g, ans, x, axis, keepdims):
+    # every element equal to the extreme shares its gradient evenly (PyTorch's amax/amin)
+    ans = _spread(ans, x, axis, keepdims)
+    hits = equal(x, ans)
+    count = np.sum(raw(hits), axis=axis, keepdims=True)
+    return where(hits, _spread(g, x, axis, keepdims) / count, 0.0), None, None
+
+
+@primitive
+def _max(x, axis, keepdims):
+    return np.max(x, axis=axis, keepdims=keepdims)
+
+
+_max.defvjp(_extreme_vjp)
+_max.name = "max"
+
+
+@primitive
+def _min(x, axis, keepdims):
+    return np.min(x, axis=axis, keepdims=keepdims)
+
+
+_min.defvjp(_extreme_vjp)
+_min.name = "min"
+
+
+def max(x, axis=None, keepdims=False, *, dim=None, keepdim=False):  # noqa: A001
+    """The largest element, over all axes or the ones named; ties share the gradient."""
+    return _max(x, _axis(axis, dim), _keep(keepdims, keepdim))
+
+
+def min(x, axis=None, keepdims=False, *, dim=None, keepdim=False):  # noqa: A001
+    """The smallest element, over all axes or the ones named; ties share the gradient."""
+    return _min(x, _axis(axis, dim), _keep(keepdims, keepdim))
+
+
+amax = max
+amin = min
+
+
+@nondifferentiable
+def _argmax(x, axis, keepdims):
+    return np.argmax(x, axis=axis, keepdims=keepdims)
+
+
+@nondifferentiable
+def _argmin(x, axis, keepdims):
+    return np.argmin(x, axis=axis, keepdims=keepdims)
+
+
+def argmax(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
+    """The index of the largest element (of the flattened array if no axis)."""
+    return _argmax(x, _axis(axis, dim), _keep(keepdims, keepdim))
+
+
+def argmin(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
+    """The index of the smallest element (of the flattened array if no axis)."""
+    return _argmin(x, _axis(axis, dim), _keep(keepdims, keepdim))
+
+
+# -- spread and size -----------------------------------------------------------------------------
+
+
+def _ddof(ddof=None, correction=None, unbiased=None) -> int:
+    """The degrees of freedom taken off the count, from NumPy's or PyTorch's argument."""
+    if correction is not None:
+        return int(correction)
+    if unbiased is not None:
+        return 1 if unbiased else 0
+    return 0 if ddof is None else int(ddof)
+
+
+def var(x, axis=None, keepdims=False, *, dim=None, keepdim=False, **correction):
+    """The variance. NumPy's default ddof=0; PyTorch's ``correction=``/``unbiased=`` accepted
+    (note PyTorch's own default is the unbiased correction=1)."""
+    axis = _axis(axis, dim)
+    centred = x - mean(x, axis, keepdims=True)
+    n = _count(x, axis) - _ddof(**correction)
+    return sum(centred * centred, axis, keepdims=_keep(keepdims, keepdim)) / n
+
+
+def std(x, axis=None, keepdims=False, *, dim=None, keepdim=False, **correction):
+    """The standard deviation: the square root of ``var`` (same arguments)."""
+    return sqrt(var(x, axis, keepdims, dim=dim, keepdim=keepdim, **correction))
+
+
+@primitive
+def _norm2(x, axis, keepdims):
+    return np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims))
+
+
+@_norm2.defvjp
+def _norm2_vjp(g, ans, x, axis, keepdims):
+    ans = _spread(ans, x, axis, keepdims)
+    # x / |x|, taken as 0 where the norm is 0 (PyTorch's subgradient)
+    direction = where(equal(ans, 0), 0.0, x / where(equal(ans, 0), 1.0, ans))
+    return _spread(g, x, axis, keepdims) * direction, None, None
+
+
+_norm2.name = "norm"
+
+
+def norm(x, ord=2, axis=None, keepdims=False, *, dim=None, keepdim=False):  # noqa: A002
+    """The vector p-norm (default 2, the Euclidean length) over all axes or the ones named;
+    ``ord`` may be any p > 0, ``inf`` or ``-inf``."""
+    axis = _axis(axis, dim)
+    keep = _keep(keepdims, keepdim)
+    if ord in (2, 2.0, "fro", None):
+        return _norm2(x, axis, keep)
+    if ord in (np.inf, float("inf")):
+        return max(_abs(x), axis, keep)
+    if ord in (-np.inf, float("-inf")):
+        return min(_abs(x), axis, keep)
+    if ord == 1:
+        return sum(_abs(x), axis, keep)
+    return sum(_abs(x) ** ord, axis, keep) ** (1.0 / ord)
+
+
+# -- softmax family (primitives, for numerical stability) -------------------------------------
+
+
+@primitive
+def _logsumexp(x, axis, keepdims):
+    top = np.max(x, axis=axis, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0)  # all -inf along an axis: log(0) = -inf, no nan
+    with np.errstate(divide="ignore"):
+        out = np.log(np.sum(np.exp(x - top), axis=axis, keepdims=True)) + top
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+@_logsumexp.defvjp
+def _logsumexp_vjp(g, ans, x, axis, keepdims):
+    return _spread(g, x, axis, keepdims) * exp(x - _spread(ans, x, axis, keepdims)), None, None
+
+
+_logsumexp.name = "logsumexp"
+
+
+def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
+    """log(sum(exp(x))) without overflow: the largest value is taken out first."""
+    return _logsumexp(x, _axis(axis, dim), _keep(keepdims, keepdim))
+
+
+@primitive
+def _softmax(x, axis):
+    shifted = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return shifted / np.sum(shifted, axis=axis, keepdims=True)
+
+
+@_softmax.defvjp
+def _softmax_vjp(g, ans, x, axis):
+    return ans * (g - sum(g * ans, axis, keepdims=True)), None
+
+
+_softmax.name = "softmax"
+
+
+def softmax(x, axis=-1, *, dim=None):
+    """exp(x) / sum(exp(x)) along ``axis`` (the last by default), without overflow."""
+    return _softmax(x, _axis(axis, dim))
+
+
+@primitive
+def _log_softmax(x, axis):
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+@_log_softmax.defvjp
+def _log_softmax_vjp(g, ans, x, axis):
+    return g - exp(ans) * sum(g, axis, keepdims=True), None
+
+
+_log_softmax.name = "log_softmax"
+
+
+def log_softmax(x, axis=-1, *, dim=None):
+    """x - logsumexp(x) along ``axis`` (the last by default), without overflow."""
+    return _log_softmax(x, _axis(axis, dim))
+
+
+@primitive
+def _cumsum(x, axis):
+    return np.cumsum(x, axis=axis)
+
+
+@_cumsum.defvjp
+def _cumsum_vjp(g, ans, x, axis):
+    if axis is None:  # NumPy flattens
+        return flip(_cumsum(flip(g, 0), 0), 0).reshape(np.shape(raw(x))), None
+    return flip(_cumsum(flip(g, axis), axis), axis), None
+
+
+_cumsum.name = "cumsum"
+
+
+def cumsum(x, axis=None, *, dim=None):
+    """Running sums along ``axis`` (of the flattened array if None, as in NumPy)."""
+    return _cumsum(x, _axis(axis, dim))
+
+
+@nondifferentiable
+def _any(x, axis, keepdims):
+    return np.any(x, axis=axis, keepdims=keepdims)
+
+
+@nondifferentiable
+def _all(x, axis, keepdims):
+    return np.all(x, axis=axis, keepdims=keepdims)
+
+
+def any(x, axis=None, keepdims=False, *, dim=None, keepdim=False):  # noqa: A001
+    """Whether any element is true."""
+    return _any(x, _axis(axis, dim), _keep(keepdims, keepdim))
+
+
+def all(x, axis=None, keepdims=False, *, dim=None, keepdim=False):  # noqa: A001
+    """Whether every element is true."""
+    return _all(x, _axis(axis, dim), _keep(keepdims, keepdim))

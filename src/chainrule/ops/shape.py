@@ -1,0 +1,419 @@
+"""Shape primitives: views, joins, splits, indexing and functional index updates.
+
+Each rule moves the gradient back the way the forward moved the values: reshape undoes a
+reshape, a transpose transposes back, indexing scatters into zeros. Rules use only
+functions of this package, so they serve second derivatives too.
+
+>>> import chainrule as cr
+>>> x = cr.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+>>> x[:, 1:].sum().backward()
+>>> x.grad
+tensor([[0., 1., 1.],
+        [0., 1., 1.]])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chainrule.ops.core import primitive, raw
+
+
+def _shape_arg(shape) -> tuple:
+    # reshape(2, 3) and reshape((2, 3)) alike
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+# -- reshaping -------------------------------------------------------------------------------
+
+
+@primitive
+def _reshape(x, shape):
+    try:
+        return np.reshape(x, shape)
+    except ValueError:
+        raise ValueError(
+            f"reshape: cannot reshape an array of shape {np.shape(x)} ({np.size(x)} elements) "
+            f"into shape {shape}"
+        ) from None
+
+
+@_reshape.defvjp
+def _reshape_vjp(g, ans, x, shape):
+    return g.reshape(np.shape(raw(x))), None
+
+
+_reshape.name = "reshape"
+
+
+def reshape(x, *shape):
+    """x with a new shape of the same size; one dimension may be -1 (inferred)."""
+    return _reshape(x, _shape_arg(shape))
+
+
+view = reshape
+
+
+def flatten(x, start_dim: int = 0, end_dim: int = -1):
+    """Dimensions start_dim..end_dim merged into one (all of them by default)."""
+    shape = np.shape(raw(x))
+    if not shape:
+        return reshape(x, (1,))
+    start = start_dim % len(shape)
+    end = end_dim % len(shape)
+    merged = int(np.prod(shape[start : end + 1]))
+    return reshape(x, shape[:start] + (merged,) + shape[end + 1 :])
+
+
+@primitive
+def _permute(x, axes):
+    return np.transpose(x, axes)
+
+
+@_permute.defvjp
+def _permute_vjp(g, ans, x, axes):
+    return _permute(g, tuple(np.argsort(axes))), None
+
+
+_permute.name = "permute"
+
+
+def permute(x, *axes):
+    """The axes of x in a new order (PyTorch's permute)."""
+    axes = _shape_arg(axes)
+    ndim = np.ndim(raw(x))
+    if sorted(a % ndim for a in axes) != list(range(ndim)):
+        raise ValueError(f"permute: {axes} is not an ordering of the {ndim} axes")
+    return _permute(x, tuple(a % ndim for a in axes))
+
+
+def transpose(x, *axes):
+    """Two ints swap two axes (PyTorch); a tuple permutes (NumPy); nothing reverses them."""
+    if not axes or axes == (None,):
+        return _permute(x, tuple(reversed(range(np.ndim(raw(x))))))
+    if len(axes) == 2 and all(isinstance(a, (int, np.integer)) for a in axes):
+        return swapaxes(x, axes[0], axes[1])
+    return permute(x, *axes)
+
+
+def swapaxes(x, axis0: int, axis1: int):
+    """Axes axis0 and axis1 exchanged."""
+    order = list(range(np.ndim(raw(x))))
+    order[axis0], order[axis1] = order[axis1], order[axis0]
+    return _permute(x, tuple(order))
+
+
+def _axes_arg(axis, dim):
+    return dim if axis is None else axis
+
+
+def squeeze(x, axis=None, *, dim=None):
+    """x without its length-1 axes (all of them, or those named)."""
+    axis = _axes_arg(axis, dim)
+    shape = np.shape(raw(x))
+    if axis is None:
+        new = tuple(n for n in shape if n != 1)
+    else:
+        axes = {a % len(shape) for a in ((axis,) if isinstance(axis, int) else axis)}
+        new = tuple(n for i, n in enumerate(shape) if not (i in axes and n == 1))
+    return reshape(x, new)
+
+
+def unsqueeze(x, axis=None, *, dim=None):
+    """x with a new axis of length 1 at ``axis`` (NumPy's expand_dims)."""
+    axis = _axes_arg(axis, dim)
+    shape = np.shape(raw(x))
+    position = axis % (len(shape) + 1)
+    return reshape(x, shape[:position] + (1,) + shape[position:])
+
+
+expand_dims = unsqueeze
+
+
+@primitive
+def _broadcast_to(x, shape):
+    return np.broadcast_to(x, shape)
+
+
+@_broadcast_to.defvjp
+def _broadcast_to_vjp(g, ans, x, shape):
+    return g, None  # the engine sums the broadcast axes back down
+
+
+_broadcast_to.name = "broadcast_to"
+
+
+def broadcast_to(x, *shape):
+    """x repeated along broadcast axes to ``shape`` (a view in NumPy)."""
+    return _broadcast_to(x, _shape_arg(shape))
+
+
+def expand(x, *shape):
+    """PyTorch's expand: broadcast_to, where -1 keeps a dimension."""
+    shape = _shape_arg(shape)
+    current = np.shape(raw(x))
+    offset = len(shape) - len(current)
+    resolved = tuple(
+        current[i - offset] if n == -1 and i >= offset else n for i, n in enumerate(shape)
+    )
+    return _broadcast_to(x, resolved)
+
+
+@primitive
+def astype(x, dtype):
+    """x converted to ``dtype``; the gradient is converted back."""
+    return np.asarray(x).astype(dtype)
+
+
+@astype.defvjp
+def astype_vjp(g, ans, x, dtype):
+    return g.astype(np.result_type(raw(x))), None
+
+
+# -- joining and splitting -------------------------------------------------------------------
+
+
+@primitive
+def _concatenate(axis, *xs):
+    return np.concatenate(xs, axis=axis)
+
+
+@_concatenate.defvjp
+def _concatenate_vjp(g, ans, axis, *xs):
+    sizes = np.cumsum([np.shape(raw(x))[axis] for x in xs])[:-1]
+    return (None, *split_at(g, tuple(int(s) for s in sizes), axis))
+
+
+_concatenate.name = "concatenate"
+
+
+def concatenate(xs, axis: int = 0, *, dim=None):
+    """The arrays of ``xs`` joined along an existing axis (PyTorch: cat)."""
+    axis = axis if dim is None else dim
+    return _concatenate(axis, *xs)
+
+
+cat = concatenate
+
+
+def stack(xs, axis: int = 0, *, dim=None):
+    """The arrays of ``xs`` (all one shape) joined along a new axis."""
+    axis = axis if dim is None else dim
+    shapes = {np.shape(raw(x)) for x in xs}
+    if len(shapes) != 1:
+        raise ValueError(f"stack: all inputs need one shape, got {sorted(shapes)}")
+    return concatenate([unsqueeze(x, axis) for x in xs], axis)
+
+
+@primitive
+def _split_part(x, start, stop, axis):
+    index = [slice(None)] * np.ndim(x)
+    index[axis] = slice(start, stop)
+    return x[tuple(index)]
+
+
+@_split_part.defvjp
+def _split_part_vjp(g, ans, x, start, stop, axis):
+    shape = np.shape(raw(x))
+    widths = [(0, 0)] * len(shape)
+    widths[axis] = (start, shape[axis] - stop)
+    return pad(g, tuple(widths)), None, None, None
+
+
+_split_part.name = "split"
+
+
+def split_at(x, boundaries: tuple, axis: int):
+    """x cut along ``axis`` at the given indices (NumPy's split with indices)."""
+    size = np.shape(raw(x))[axis]
+    edges = [0, *boundaries, size]
+    return [_split_part(x, a, b, axis) for a, b in zip(edges[:-1], edges[1:])]
+
+
+def split(x, split_size_or_sections, axis: int = 0, *, dim=None):
+    """PyTorch's split: pieces of ``split_size`` (an int) or of the given sizes (a list)."""
+    axis = axis if dim is None else dim
+    size = np.shape(raw(x))[axis]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        boundaries = tuple(range(step, size, step))
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != size:
+            raise ValueError(f"split: sizes {sizes} do not add up to {size} along axis {axis}")
+        boundaries = tuple(int(b) for b in np.cumsum(sizes)[:-1])
+    return split_at(x, boundaries, axis)
+
+
+def chunk(x, chunks: int, axis: int = 0, *, dim=None):
+    """x cut into ``chunks`` pieces of (nearly) equal size along ``axis``."""
+    axis = axis if dim is None else dim
+    size = np.shape(raw(x))[axis]
+    return split(x, -(-size // chunks), axis)
+
+
+@primitive
+def _pad(x, widths, value):
+    return np.pad(x, widths, constant_values=value)
+
+
+@_pad.defvjp
+def _pad_vjp(g, ans, x, widths, value):
+    index = tuple(slice(a, n - b) for (a, b), n in zip(widths, np.shape(ans)))
+    return g[index], None, None
+
+
+_pad.name = "pad"
+
+
+def pad(x, pad_width, value=0.0):
+    """x padded with ``value``; ``pad_width`` as NumPy's (one (before, after) per axis)."""
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (np.ndim(raw(x)), 2))
+    return _pad(x, tuple(map(tuple, widths.tolist())), value)
+
+
+@primitive
+def tile(x, reps):
+    """x repeated ``reps`` times along each axis (NumPy's tile; PyTorch's repeat)."""
+    return np.tile(x, reps)
+
+
+@tile.defvjp
+def tile_vjp(g, ans, x, reps):
+    shape = np.shape(raw(x))
+    reps = (reps,) if isinstance(reps, int) else tuple(reps)
+    ndim = max(len(shape), len(reps))
+    shape = (1,) * (ndim - len(shape)) + shape
+    reps = (1,) * (ndim - len(reps)) + reps
+    # view the tiled axis n*r as (r, n) and sum the copies
+    split_shape = tuple(v for r, n in zip(reps, shape) for v in (r, n))
+    summed = g.reshape(split_shape).sum(axis=tuple(range(0, 2 * ndim, 2)))
+    return summed.reshape(np.shape(raw(x))), None
+
+
+def repeat(x, *repeats):
+    """PyTorch's Tensor.repeat: the whole tensor tiled (NumPy's tile)."""
+    return tile(x, _shape_arg(repeats))
+
+
+@primitive
+def flip(x, axis=None):
+    """x with the order of elements reversed along ``axis`` (all axes if None)."""
+    return np.flip(x, axis)
+
+
+@flip.defvjp
+def flip_vjp(g, ans, x, axis=None):
+    return flip(g, axis), None
+
+
+# -- indexing --------------------------------------------------------------------------------
+
+
+def _plain_index(index):
+    """The index with Tensors replaced by their arrays (indices are never differentiated)."""
+    if isinstance(index, tuple):
+        return tuple(raw(i) for i in index)
+    return raw(index)
+
+
+@primitive
+def _getitem(x, index):
+    return x[index]
+
+
+@_getitem.defvjp
+def _getitem_vjp(g, ans, x, index):
+    zeros = np.zeros(np.shape(raw(x)), dtype=np.result_type(raw(g)))
+    return _index_add(zeros, index, g), None
+
+
+_getitem.name = "getitem"
+
+
+def getitem(x, index):
+    """x[index] with ints, slices, None, Ellipsis, integer arrays and boolean masks."""
+    return _getitem(x, _plain_index(index))
+
+
+def _may_repeat(index) -> bool:
+    """Whether an index can name one place twice (only integer arrays can)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(p, (np.ndarray, list)) and np.asarray(p).dtype != bool for p in parts)
+
+
+@primitive
+def _index_add(x, index, values):
+    out = np.array(x, copy=True)
+    if _may_repeat(index):
+        np.add.at(out, index, values)  # unbuffered: repeated indices add up
+    else:
+        out[index] += values
+    return out
+
+
+@_index_add.defvjp
+def _index_add_vjp(g, ans, x, index, values, *, needs):
+    values_bar = None
+    if needs[2]:
+        values_bar = _getitem(g, index)
+    return g, None, values_bar
+
+
+_index_add.name = "index_add"
+
+
+@primitive
+def _index_set(x, index, values):
+    out = np.array(x, copy=True)
+    out[index] = values
+    return out
+
+
+@_index_set.defvjp
+def _index_set_vjp(g, ans, x, index, values, *, needs):
+    x_bar = values_bar = None
+    if needs[0]:
+        x_bar = _index_set(g, index, 0.0)  # overwritten places get nothing
+    if needs[2]:
+        values_bar = _getitem(g, index)
+    return x_bar, None, values_bar
+
+
+_index_set.name = "index_set"
+
+
+class IndexUpdateHelper:
+    """``x.at[index]``: a place in x to ``set`` or ``add`` to, giving a new tensor (JAX)."""
+
+    __slots__ = ("x",)
+
+    def __init__(self, x):
+        self.x = x
+
+    def __getitem__(self, index):
+        return _IndexUpdate(self.x, _plain_index(index))
+
+
+class _IndexUpdate:
+    __slots__ = ("x", "index")
+
+    def __init__(self, x, index):
+        self.x = x
+        self.index = index
+
+    def set(self, values):
+        """A copy of x with ``values`` written at the index (the last write wins on repeats)."""
+        return _index_set(self.x, self.index, values)
+
+    def add(self, values):
+        """A copy of x with ``values`` added at the index (repeated indices add up)."""
+        return _index_add(self.x, self.index, values)
+
+
+def index_put(x, index, values, accumulate: bool = False):
+    """PyTorch's index_put: ``x.at[index].add(values)`` if accumulate else ``.set(values)``."""
+    update = _IndexUpdate(x, _plain_index(index))
+    return update.add(values) if accumulate else update.set(values)

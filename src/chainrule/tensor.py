@@ -1,0 +1,377 @@
+"""Tensor: an ndarray that remembers how it was computed, so that it can be differentiated.
+
+A Tensor holds one ndarray (``.data``). Operations on Tensors that require grad are recorded:
+each result keeps the primitive that made it, its inputs and parameters. ``backward()`` walks
+that graph once, from the output back, applying each primitive's VJP rule (see
+``chainrule.ops.core``). A Tensor is a node of the same protocol as a Scalar
+(``chainrule.graph``), so one explainer and one drawer serve both.
+
+>>> import chainrule as cr
+>>> x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+>>> y = (x * x).sum()
+>>> y.backward()
+>>> x.grad
+tensor([2., 4., 6.])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chainrule.ops import core
+
+__all__ = ["Tensor"]
+
+_new = object.__new__
+
+
+class Tensor:
+    """An n-dimensional array with automatic differentiation, on NumPy.
+
+    Create one with ``cr.tensor`` (or ``cr.zeros``, ``cr.randn``, ...). ``requires_grad=True``
+    makes operations on it recorded; after ``backward()`` its ``.grad`` holds the gradient.
+    """
+
+    # data: the ndarray. grad: a Tensor or None. _prim: the primitive that made this tensor
+    # (None for a leaf). _inputs, _params: that call's arguments, kept for its VJP rule until
+    # backward frees them. _parents: the inputs that require grad. _extra: None, or a dict of
+    # what few tensors carry (label, hooks, retain_grad, where anomaly mode saw it created).
+    __slots__ = (
+        "data",
+        "grad",
+        "requires_grad",
+        "_prim",
+        "_inputs",
+        "_params",
+        "_parents",
+        "_extra",
+    )
+    __array_priority__ = 1000
+    # NumPy hands every binary operation with a Tensor to the Tensor: ndarray * Tensor is a Tensor
+    __array_ufunc__ = None
+    __hash__ = object.__hash__
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None):
+        self.data = as_array(data, dtype)
+        self.grad = None
+        self.requires_grad = False
+        self._prim = None
+        self._extra = None
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # -- construction without checks, for the engine's own results -------------------------
+
+    @classmethod
+    def _wrap(cls, array) -> Tensor:
+        out = _new(cls)
+        out.data = array if type(array) is np.ndarray else np.asarray(array)
+        out.grad = None
+        out.requires_grad = False
+        out._prim = None
+        out._extra = None
+        return out
+
+    @classmethod
+    def _record(cls, array, prim, inputs: tuple, params: dict) -> Tensor:
+        out = _new(cls)
+        out.data = array if type(array) is np.ndarray else np.asarray(array)
+        out.grad = None
+        out.requires_grad = True
+        out._prim = prim
+        out._inputs = inputs
+        out._params = params
+        out._parents = tuple(a for a in inputs if isinstance(a, Tensor) and a.requires_grad)
+        out._extra = None
+        if core.anomaly_mode.enabled:
+            out._extras()["created_at"] = core.anomaly_mode.creation_site()
+        return out
+
+    def _extras(self) -> dict:
+        if self._extra is None:
+            self._extra = {}
+        return self._extra
+
+    # -- the node protocol (chainrule.graph) ---------------------------------------------
+
+    @property
+    def parents(self) -> tuple[Tensor, ...]:
+        """The tensors this one was computed from that require grad; empty for a leaf."""
+        return self._parents if self._prim is not None else ()
+
+    @property
+    def op(self) -> str:
+        """The name of the primitive that made this tensor, ``""`` for a leaf."""
+        return self._prim.name if self._prim is not None else ""
+
+    @property
+    def label(self) -> str | None:
+        """A name given to this tensor (shown by the explainer and the drawer), or None."""
+        return self._extra.get("label") if self._extra else None
+
+    @label.setter
+    def label(self, name: str | None) -> None:
+        self._extras()["label"] = name
+
+    def vjp(self, g) -> tuple:
+        """What the chain rule sends to each input of this tensor's op when ``g`` arrives here."""
+        if self._prim is None:
+            return ()
+        inputs = tuple(a.data if isinstance(a, Tensor) else a for a in self._inputs)
+        g = g.data if isinstance(g, Tensor) else g
+        return self._prim.vjp(g, self.data, *inputs, **self._params)
+
+    def local_grads(self) -> tuple:
+        """Tensors have Jacobians, not numbers, as local derivatives: see ``vjp``."""
+        return tuple(None for _ in self.parents)
+
+    # -- basic attributes ------------------------------------------------------------------
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    def numel(self) -> int:
+        """The number of elements (PyTorch's name for ``size``)."""
+        return self.data.size
+
+    def dim(self) -> int:
+        """The number of dimensions (PyTorch's name for ``ndim``)."""
+        return self.data.ndim
+
+    def numpy(self) -> np.ndarray:
+        """The ndarray itself (shared, not copied)."""
+        return self.data
+
+    def item(self) -> float | int | bool:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"item() needs a tensor with one element, this one has shape {self.shape}"
+            )
+        return self.data.item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self.data)))
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor of shape {self.shape} is ambiguous: "
+                "use .any() or .all()"
+            )
+        return bool(self.data)
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
+    def __repr__(self) -> str:
+        # four decimals, as PyTorch shows them
+        body = np.array2string(
+            self.data, separator=", ", prefix="tensor(", precision=4, floatmode="maxprec_equal"
+        )
+        extras = []
+        if self.data.dtype not in (np.float32, np.int64, np.bool_):
+            extras.append(f"dtype={self.data.dtype}")
+        if self._prim is not None:
+            extras.append(f"op={self._prim.name}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return f"tensor({body}{''.join(', ' + e for e in extras)})"
+
+    # -- autograd --------------------------------------------------------------------------
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not made by a recorded operation (inputs, parameters)."""
+        return self._prim is None
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Start (or stop) recording operations on this tensor; returns it."""
+        if requires_grad and not np.issubdtype(self.data.dtype, np.inexact):
+            raise TypeError(
+                f"only floating-point tensors can require grad; this one is {self.data.dtype} "
+                "(make it with a float dtype, e.g. .astype(np.float32))"
+            )
+        if not requires_grad and self._prim is not None:
+            raise RuntimeError(
+                "requires_grad_(False) on a tensor computed in the graph: use .detach()"
+            )
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph (shared, not copied)."""
+        return Tensor._wrap(self.data)
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep theirs)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad() on a tensor that does not require grad")
+        self._extras()["retain_grad"] = True
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned Tensor
+        replaces the gradient. Returns a handle whose ``remove()`` takes the hook away."""
+        if not self.requires_grad:
+            raise RuntimeError("register_hook() on a tensor that does not require grad")
+        hooks = self._extras().setdefault("hooks", [])
+        hooks.append(hook)
+        return _HookHandle(hooks, hook)
+
+    def backward(self, gradient=None, retain_graph: bool = False, create_graph: bool = False):
+        """Accumulate d(self)/d(leaf) into ``.grad`` of every leaf that requires grad.
+
+        ``gradient`` (a Tensor or ndarray of this tensor's shape) is needed unless this tensor
+        has one element. ``create_graph=True`` records the backward pass, so the gradients
+        can be differentiated again.
+        """
+        from chainrule.autograd import backward
+
+        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
+
+    def zero_(self) -> Tensor:
+        """Fill with zeros in place (outside the graph); returns the tensor."""
+        self.data[...] = 0
+        return self
+
+    # -- operators (their primitives are in chainrule.ops) ----------------------------------
+
+    def __add__(self, other):
+        return _ops.add(self, other)
+
+    def __radd__(self, other):
+        return _ops.add(other, self)
+
+    def __sub__(self, other):
+        return _ops.subtract(self, other)
+
+    def __rsub__(self, other):
+        return _ops.subtract(other, self)
+
+    def __mul__(self, other):
+        return _ops.multiply(self, other)
+
+    def __rmul__(self, other):
+        return _ops.multiply(other, self)
+
+    def __truediv__(self, other):
+        return _ops.divide(self, other)
+
+    def __rtruediv__(self, other):
+        return _ops.divide(other, self)
+
+    def __pow__(self, other):
+        return _ops.power(self, other)
+
+    def __rpow__(self, other):
+        return _ops.power(other, self)
+
+    def __matmul__(self, other):
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops.matmul(other, self)
+
+    def __neg__(self):
+        return _ops.negative(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ops.abs(self)
+
+    # comparisons are not differentiable: they give boolean tensors outside the graph
+    def __lt__(self, other):
+        return _ops.less(self, other)
+
+    def __le__(self, other):
+        return _ops.less_equal(self, other)
+
+    def __gt__(self, other):
+        return _ops.greater(self, other)
+
+    def __ge__(self, other):
+        return _ops.greater_equal(self, other)
+
+    def __eq__(self, other):
+        return _ops.equal(self, other)
+
+    def __ne__(self, other):
+        return _ops.not_equal(self, other)
+
+    def __getitem__(self, index):
+        return _ops.getitem(self, index)
+
+    def __setitem__(self, index, value):
+        raise TypeError(
+            "tensors are not assigned in place: use x.at[index].set(value) "
+            "(or .add(value)), which returns a new tensor and keeps gradients right"
+        )
+
+    @property
+    def at(self):
+        """Functional index updates: ``x.at[i].set(v)`` and ``x.at[i].add(v)`` (JAX's spelling)."""
+        return _ops.IndexUpdateHelper(self)
+
+    @property
+    def T(self) -> Tensor:
+        """All axes reversed (for 2-D, the transpose)."""
+        return _ops.permute(self, tuple(reversed(range(self.data.ndim))))
+
+    @property
+    def mT(self) -> Tensor:
+        """The last two axes swapped: the transpose of each matrix in a batch."""
+        return _ops.swapaxes(self, -1, -2)
+
+
+class _HookHandle:
+    __slots__ = ("hooks", "hook")
+
+    def __init__(self, hooks: list, hook):
+        self.hooks = hooks
+        self.hook = hook
+
+    def remove(self) -> None:
+        if self.hook in self.hooks:
+            self.hooks.remove(self.hook)
+
+
+core.Tensor = Tensor
+
+# The ops build on Tensor, defined above; every function in their method table becomes a
+# method too: x.exp(), x.sum(axis=1), x.reshape(2, 3).
+from chainrule import ops as _ops  # noqa: E402
+from chainrule.creation import as_array  # noqa: E402
+
+for _name, _function in _ops.METHODS.items():
+    setattr(Tensor, _name, _function)
