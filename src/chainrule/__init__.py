@@ -32,6 +32,13 @@ from chainrule.creation import (
     zeros_like,
 )
 from chainrule.graph import topological_order
+from chainrule.numeric import (
+    GradcheckError,
+    gradcheck,
+    gradgradcheck,
+    numerical_grad,
+    numerical_jacobian,
+)
 from chainrule.ops import (
     abs,
     add,
@@ -125,6 +132,7 @@ from chainrule.tensor import Tensor
 
 __all__ = [
     "AnomalyError",
+    "GradcheckError",
     "Scalar",
     "Tensor",
     "__version__",
@@ -166,6 +174,8 @@ __all__ = [
     "full",
     "gelu",
     "get_default_dtype",
+    "gradcheck",
+    "gradgradcheck",
     "greater",
     "greater_equal",
     "index_put",
@@ -195,6 +205,8 @@ __all__ = [
     "no_grad",
     "norm",
     "not_equal",
+    "numerical_grad",
+    "numerical_jacobian",
     "ones",
     "ones_like",
     "pad",
