@@ -145,6 +145,9 @@ def _run(root, seed, retain_graph: bool, create_graph: bool, capture: dict | Non
     order = topological_order(root)
     pending = {id(root): seed}
     previous = set_grad_enabled(create_graph)
+    # rules follow IEEE (inf, nan) silently, as Scalar and PyTorch do; detect_anomaly finds them
+    quiet = np.errstate(divide="ignore", invalid="ignore", over="ignore")
+    quiet.__enter__()
     try:
         while order:
             node = order.pop()  # dropping each node as it is done lets memory go early
@@ -167,6 +170,7 @@ def _run(root, seed, retain_graph: bool, create_graph: bool, capture: dict | Non
                 node._inputs = None  # free what the rule needed; a second pass must fail
                 node._parents = ()
     finally:
+        quiet.__exit__(None, None, None)
         set_grad_enabled(previous)
 
 
