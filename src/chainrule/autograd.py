@@ -144,6 +144,7 @@ def _run(root, seed, retain_graph: bool, create_graph: bool, capture: dict | Non
         )
     order = topological_order(root)
     pending = {id(root): seed}
+    owned: set[int] = set()  # ids of nodes whose pending gradient is an array only we hold
     previous = set_grad_enabled(create_graph)
     # rules follow IEEE (inf, nan) silently, as Scalar and PyTorch do; detect_anomaly finds them
     quiet = np.errstate(divide="ignore", invalid="ignore", over="ignore")
@@ -161,11 +162,11 @@ def _run(root, seed, retain_graph: bool, create_graph: bool, capture: dict | Non
                 if node._prim is None:
                     continue
             elif node._prim is None:
-                _accumulate_leaf(node, g, create_graph)
+                _accumulate_leaf(node, g, create_graph, id(node) in owned)
                 continue
             elif node._extra is not None and node._extra.get("retain_grad"):
                 node.grad = _as_tensor(g if create_graph else np.array(g))
-            _propagate(node, g, pending, create_graph)
+            _propagate(node, g, pending, owned, create_graph)
             if not retain_graph:
                 node._inputs = None  # free what the rule needed; a second pass must fail
                 node._parents = ()
@@ -185,20 +186,20 @@ def _run_hooks(node: Tensor, g, create_graph: bool):
     return g
 
 
-def _accumulate_leaf(leaf: Tensor, g, create_graph: bool) -> None:
+def _accumulate_leaf(leaf: Tensor, g, create_graph: bool, owned: bool) -> None:
     if create_graph:
         leaf.grad = _as_tensor(g) if leaf.grad is None else leaf.grad + g
         return
     if g.dtype != leaf.data.dtype:
-        g = g.astype(leaf.data.dtype)
+        g, owned = g.astype(leaf.data.dtype), True
     if leaf.grad is None:
-        # a copy: g may be a broadcast view, or shared with another input of the same op
-        leaf.grad = Tensor._wrap(np.array(g, copy=True))
+        # keep an array only we hold; copy one that may be a view or shared with another input
+        leaf.grad = Tensor._wrap(g if owned else np.array(g, copy=True))
     else:
         leaf.grad.data = leaf.grad.data + g
 
 
-def _propagate(node: Tensor, g, pending: dict, create_graph: bool) -> None:
+def _propagate(node: Tensor, g, pending: dict, owned: set, create_graph: bool) -> None:
     prim = node._prim
     inputs = node._inputs
     if inputs is None:
@@ -216,15 +217,46 @@ def _propagate(node: Tensor, g, pending: dict, create_graph: bool) -> None:
         cotangents = prim.vjp(g, ans, *args, needs=needs, **node._params)
     else:
         cotangents = prim.vjp(g, ans, *args, **node._params)
+    handed_out: set[int] = set()
     for x, x_bar, wanted in zip(inputs, cotangents, needs):
         if not wanted or x_bar is None:
             continue
         x_bar = unbroadcast(x_bar, x.data.shape)
         if anomaly_mode.enabled:
             _check_finite(node, x_bar)
+        fresh = not create_graph and _is_fresh(x_bar, g, ans, args, handed_out)
+        handed_out.add(id(x_bar))
         key = id(x)
         collected = pending.get(key)
-        pending[key] = x_bar if collected is None else collected + x_bar
+        if collected is None:
+            pending[key] = x_bar
+            _mark(owned, key, fresh)
+        elif key in owned and collected.dtype == x_bar.dtype:
+            collected += x_bar  # in place: no other reference to this array exists
+        else:
+            pending[key] = collected + x_bar
+            _mark(owned, key, not create_graph)
+
+
+def _is_fresh(x_bar, g, ans, args: tuple, handed_out: set) -> bool:
+    """Whether a rule's cotangent is a new array that nothing else refers to (so the engine
+    may add into it in place, or keep it as a leaf's .grad without a copy)."""
+    return (
+        type(x_bar) is np.ndarray
+        and x_bar.base is None
+        and x_bar.flags.writeable
+        and x_bar is not g
+        and x_bar is not ans
+        and id(x_bar) not in handed_out
+        and not any(x_bar is a for a in args)
+    )
+
+
+def _mark(owned: set, key: int, fresh: bool) -> None:
+    if fresh:
+        owned.add(key)
+    else:
+        owned.discard(key)
 
 
 def _check_finite(node: Tensor, x_bar) -> None:
