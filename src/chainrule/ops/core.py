@@ -144,6 +144,10 @@ def nondifferentiable(forward: Callable) -> Primitive:
 Tensor = None
 
 
+# errors a forward raises on bad input: re-raised naming the op and the shapes
+_USER_ERRORS = (np.linalg.LinAlgError, IndexError, ValueError, TypeError)
+
+
 def _apply(prim: Primitive, args: tuple, params: dict):
     tensor_type = Tensor
     has_tensor = False
@@ -159,8 +163,10 @@ def _apply(prim: Primitive, args: tuple, params: dict):
             arrays.append(a)
     try:
         ans = prim.forward(*arrays, **params)
-    except (ValueError, TypeError, IndexError, np.linalg.LinAlgError) as error:
-        raise type(error)(_describe_failure(prim, arrays, params, error)) from error
+    except _USER_ERRORS as error:
+        # re-raised as the plain base class: some NumPy subclasses take other arguments
+        kind = next(k for k in _USER_ERRORS if isinstance(error, k))
+        raise kind(_describe_failure(prim, arrays, params, error)) from error
     if not has_tensor:
         return ans
     if record and _GradMode.enabled and prim.differentiable:
