@@ -11,6 +11,7 @@ from chainrule.ops.core import (
     set_grad_enabled,
     unbroadcast,
 )
+from chainrule.ops.einsum import einsum
 from chainrule.ops.elementwise import (
     abs,
     add,
@@ -56,7 +57,16 @@ from chainrule.ops.elementwise import (
     tanh,
     where,
 )
-from chainrule.ops.linalg import matmul
+from chainrule.ops.linalg import (
+    SlogdetResult,
+    det,
+    dot,
+    inv,
+    matmul,
+    outer,
+    slogdet,
+    solve,
+)
 from chainrule.ops.reductions import (
     all,
     amax,
@@ -123,7 +133,10 @@ __all__ = [
     "concatenate",
     "cos",
     "cumsum",
+    "det",
     "divide",
+    "dot",
+    "einsum",
     "elu",
     "equal",
     "erf",
@@ -139,6 +152,7 @@ __all__ = [
     "greater",
     "greater_equal",
     "index_put",
+    "inv",
     "IndexUpdateHelper",
     "is_grad_enabled",
     "isfinite",
@@ -164,6 +178,7 @@ __all__ = [
     "nondifferentiable",
     "norm",
     "not_equal",
+    "outer",
     "pad",
     "permute",
     "power",
@@ -178,8 +193,11 @@ __all__ = [
     "sigmoid",
     "sign",
     "sin",
+    "slogdet",
+    "SlogdetResult",
     "softmax",
     "softplus",
+    "solve",
     "split",
     "sqrt",
     "squeeze",
@@ -267,4 +285,6 @@ METHODS = {
     "flip": flip,
     # linear algebra
     "matmul": matmul,
+    "dot": dot,
+    "outer": outer,
 }
