@@ -234,8 +234,10 @@ def _propagate(node: Tensor, g, pending: dict, owned: set, create_graph: bool) -
         elif key in owned and collected.dtype == x_bar.dtype:
             collected += x_bar  # in place: no other reference to this array exists
         else:
-            pending[key] = collected + x_bar
-            _mark(owned, key, not create_graph)
+            total = collected + x_bar
+            pending[key] = total
+            # a sum of 0-d arrays is a NumPy scalar, which += would rebind, not update in place
+            _mark(owned, key, type(total) is np.ndarray)
 
 
 def _is_fresh(x_bar, g, ans, args: tuple, handed_out: set) -> bool:
