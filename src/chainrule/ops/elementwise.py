@@ -95,8 +95,9 @@ def power_vjp(g, ans, x, y, *, needs):
     if needs[1]:
         # d(x**y)/dy = x**y ln x: 0 where x = 0 and y >= 0 (the power is 0 all around, as in
         # PyTorch); nan for x < 0, where no real derivative exists
+        # (logical_and, not &: under create_graph these are Tensors, or a NumPy bool and one)
         safe_log = log(where(equal(x, 0), 1.0, x))
-        y_bar = where(equal(x, 0) & (y >= 0), 0.0, g * ans * safe_log)
+        y_bar = where(logical_and(equal(x, 0), greater_equal(y, 0)), 0.0, g * ans * safe_log)
     return x_bar, y_bar
 
 
@@ -365,8 +366,9 @@ def _clip(x, low, high):
 
 @_clip.defvjp
 def _clip_vjp(g, ans, x, low, high):
-    inside = greater_equal(x, -np.inf if low is None else low)
-    inside = inside & less_equal(x, np.inf if high is None else high)
+    # logical_and, not &: under create_graph these masks are Tensors
+    above_low = greater_equal(x, -np.inf if low is None else low)
+    inside = logical_and(above_low, less_equal(x, np.inf if high is None else high))
     return g * inside, None, None
 
 
