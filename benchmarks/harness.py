@@ -9,9 +9,14 @@ A workload is a module with:
                                   package is not installed is left out
 ``check()``                       optional: asserts that the engines compute the same numbers
 ``NOTE``                          optional: what a reader of the figures should know
+``REPEAT``                        optional: at most this many timed calls (for slow units)
+``FLOPS``                         optional: floating-point operations per unit; GFLOP/s is shown
+``METRIC``                        optional: ``"time"`` (the default) or ``"memory"``
 
 Every engine of a workload runs in the same process, one after the other, with the same
-warm-up and the same number of repeats; the median is reported.
+warm-up and the same number of repeats; the median is reported. A memory workload instead
+runs each engine in a fresh process (peak RSS is per process, see ``benchmarks.memory``) and
+compares the work's own peak memory; its time is reported beside it.
 """
 
 from __future__ import annotations
@@ -52,6 +57,9 @@ class Timing:
     fastest: float
     slowest: float
     runs: int
+    gflops: float | None = None  # workloads that declare FLOPS
+    peak_kb: int | None = None  # memory workloads: the process's peak RSS
+    work_kb: int | None = None  # ... and how far it rose above the RSS after imports
 
 
 def measure(run: Callable[[], object], warmup: int, repeat: int) -> list[float]:
@@ -66,24 +74,45 @@ def measure(run: Callable[[], object], warmup: int, repeat: int) -> list[float]:
     return samples
 
 
+def metric(workload) -> str:
+    """What a workload compares: ``"time"`` or ``"memory"``."""
+    return getattr(workload, "METRIC", "time")
+
+
+def summarise(engine: str, samples: list[float], flops: int | None = None, **memory) -> Timing:
+    """A Timing from the seconds of each timed call (and, given, the flops of one call)."""
+    median = statistics.median(samples)
+    gflops = flops / median / 1e9 if flops else None
+    return Timing(engine, median, min(samples), max(samples), len(samples), gflops, **memory)
+
+
 def time_workload(workload, warmup: int, repeat: int) -> list[Timing]:
     """Time every installed engine of ``workload``, the reference engine first."""
+    repeat = min(repeat, getattr(workload, "REPEAT", repeat))
+    if metric(workload) == "memory":
+        from benchmarks import memory  # it builds on this module
+
+        return [memory.measure(workload, engine, warmup, repeat) for engine in workload.engines()]
     timings = []
     for engine, setup in workload.engines().items():
         run = setup()
         gc.collect()  # start each engine from the same, clean heap
         samples = measure(run, warmup, repeat)
-        timings.append(
-            Timing(engine, statistics.median(samples), min(samples), max(samples), len(samples))
-        )
+        timings.append(summarise(engine, samples, getattr(workload, "FLOPS", None)))
         del run
     return timings
 
 
-def ratios(timings: list[Timing]) -> dict[str, float]:
-    """Each engine's time divided by chainrule's: 3.0 means chainrule is three times faster."""
-    ours = next(t.median for t in timings if t.engine == REFERENCE)
-    return {t.engine: t.median / ours for t in timings}
+def figure(timing: Timing, measured: str = "time") -> float:
+    """The figure compared: seconds per unit, or for memory the work's own peak RSS in kB."""
+    return timing.work_kb if measured == "memory" else timing.median
+
+
+def ratios(timings: list[Timing], measured: str = "time") -> dict[str, float]:
+    """Each engine's figure divided by chainrule's: 3.0 means chainrule takes a third of the
+    time (or memory) the engine takes."""
+    ours = next(figure(t, measured) for t in timings if t.engine == REFERENCE)
+    return {t.engine: figure(t, measured) / ours for t in timings}
 
 
 def machine() -> dict[str, str]:
@@ -112,6 +141,20 @@ def format_seconds(seconds: float) -> str:
     return f"{seconds / 1e-9:.3g} ns"
 
 
+def format_kb(kb: int) -> str:
+    return f"{kb / 1024:.1f} MiB"
+
+
+def describe(timing: Timing, unit: str) -> str:
+    """One engine's figures on one line: time, and GFLOP/s or memory where measured."""
+    text = f"{format_seconds(timing.median):>9} {unit}"
+    if timing.gflops is not None:
+        text += f", {timing.gflops:.1f} GFLOP/s"
+    if timing.work_kb is not None:
+        text = f"work {format_kb(timing.work_kb)} (process {format_kb(timing.peak_kb)}), " + text
+    return text
+
+
 def write_atomically(path: Path, text: str) -> None:
     """Replace ``path`` with ``text`` in one step, so a crash never leaves half a file."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
@@ -132,11 +175,13 @@ def load_results(path: Path) -> dict:
 
 def record(results: dict, workload, timings: list[Timing], versions: dict[str, str]) -> None:
     """Put one workload's timings into ``results`` (keyed by workload name)."""
-    relative = ratios(timings)
+    measured = metric(workload)
+    relative = ratios(timings, measured)
     results[workload.NAME] = {
         "title": workload.TITLE,
         "unit": workload.UNIT,
         "target": workload.TARGET,
+        "metric": measured,
         "date": datetime.date.today().isoformat(),
         "machine": machine(),
         "versions": versions,
@@ -149,10 +194,16 @@ def record(results: dict, workload, timings: list[Timing], versions: dict[str, s
                 "slowest_s": t.slowest,
                 "runs": t.runs,
                 "ratio": relative[t.engine],
+                **_optional_figures(t),
             }
             for t in timings
         ],
     }
+
+
+def _optional_figures(timing: Timing) -> dict:
+    figures = {"gflops": timing.gflops, "peak_kb": timing.peak_kb, "work_kb": timing.work_kb}
+    return {name: value for name, value in figures.items() if value is not None}
 
 
 def render_markdown(results: dict) -> str:
@@ -162,7 +213,9 @@ def render_markdown(results: dict) -> str:
         "",
         "Written by `python -m benchmarks`; do not edit by hand. Each row is the median time",
         "of one unit of work after warm-up. *ratio* is the engine's time divided by chainrule's:",
-        "above 1 means chainrule is faster.",
+        "above 1 means chainrule is faster. In a memory workload each engine runs in a process",
+        "of its own, and *ratio* divides the work's peak RSS (the process's peak RSS minus its",
+        "RSS after imports) by chainrule's: above 1 means chainrule needs less memory.",
         "",
     ]
     for name in sorted(results, key=_workload_order):
@@ -179,16 +232,34 @@ def render_markdown(results: dict) -> str:
             f"Measured {entry['date']} on {m['cpu']} ({m['cores']} cores), Python {m['python']},"
             f" {m['system']}; {versions}.",
             "",
-            f"| engine | median time {entry['unit']} | fastest – slowest of {runs} | ratio |",
-            "|---|---:|---:|---:|",
         ]
-        for t in entry["timings"]:
-            spread = f"{format_seconds(t['fastest_s'])} – {format_seconds(t['slowest_s'])}"
-            lines.append(
-                f"| {t['engine']} | {format_seconds(t['median_s'])} | {spread} | {t['ratio']:.2f} |"
-            )
+        columns = [f"median time {entry['unit']}", f"fastest – slowest of {runs}"]
+        if entry.get("metric") == "memory":
+            columns = ["work's peak RSS", "process's peak RSS", *columns]
+        if "gflops" in entry["timings"][0]:
+            columns.append("GFLOP/s")
+        lines += [
+            "| engine | " + " | ".join(columns) + " | ratio |",
+            "|---|" + "---:|" * (len(columns) + 1),
+        ]
+        lines += [_row(t) for t in entry["timings"]]
         lines.append("")
     return "\n".join(lines)
+
+
+def _row(t: dict) -> str:
+    """One engine's row of a results table, from its entry in results.json."""
+    cells = [t["engine"]]
+    if "work_kb" in t:
+        cells += [format_kb(t["work_kb"]), format_kb(t["peak_kb"])]
+    cells += [
+        format_seconds(t["median_s"]),
+        f"{format_seconds(t['fastest_s'])} – {format_seconds(t['slowest_s'])}",
+    ]
+    if "gflops" in t:
+        cells.append(f"{t['gflops']:.1f}")
+    cells.append(f"{t['ratio']:.2f}")
+    return "| " + " | ".join(cells) + " |"
 
 
 def _workload_order(name: str) -> tuple[int, str]:

@@ -13,9 +13,17 @@ import argparse
 import sys
 from pathlib import Path
 
-from benchmarks import harness, w1_moons_mlp, w1b_chain
+from benchmarks import (
+    harness,
+    w1_moons_mlp,
+    w1b_chain,
+    w2_big,
+    w2_mlp,
+    w3_elementwise,
+    w5_matmuls,
+)
 
-WORKLOADS = [w1_moons_mlp, w1b_chain]
+WORKLOADS = [w1_moons_mlp, w1b_chain, w2_mlp, w3_elementwise, w2_big, w5_matmuls]
 HERE = Path(__file__).resolve().parent
 RESULTS_JSON = HERE / "results.json"
 RESULTS_MD = HERE / "RESULTS.md"
@@ -54,10 +62,10 @@ def main(argv: list[str] | None = None) -> int:
             workload.check()
             print("  check: the engines compute the same numbers")
         timings = harness.time_workload(workload, warmup, repeat)
-        ratio = harness.ratios(timings)
+        ratio = harness.ratios(timings, harness.metric(workload))
         for t in timings:
             print(
-                f"  {t.engine:<12} {harness.format_seconds(t.median):>10} {workload.UNIT}"
+                f"  {t.engine:<12} {harness.describe(t, workload.UNIT)}"
                 f"   ratio {ratio[t.engine]:.2f}"
             )
         print(f"  target: {workload.TARGET}\n")
