@@ -19,7 +19,7 @@ import numpy as np
 from chainrule.ops.core import nondifferentiable, primitive, raw
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import equal, exp, sqrt, where
-from chainrule.ops.shape import broadcast_to, flip
+from chainrule.ops.shape import broadcast_to, flip, permute
 
 
 def _axis(axis, dim):
@@ -106,14 +106,35 @@ def _prod_vjp(g, ans, x, axis, keepdims):
     ans = _spread(ans, x, axis, keepdims)
     if not np.any(raw(x) == 0):
         return g * ans / x, None, None
-    # with zeros, ans / x fails: multiply the products of the elements before and after each
-    # one instead (computed on arrays; this branch does not support create_graph)
-    values = np.asarray(raw(x))
+    # with zeros, ans / x fails: each element's gradient is the product of the others
+    if raw(x) is not x:
+        # x is a Tensor (create_graph): build that product from recorded ops, so that it can
+        # be differentiated again
+        return g * _others_product(x, axis), None, None
+    # plain arrays: the products of the elements before and after each one, O(n)
+    values = np.asarray(x)
     if axis is None:
         others = _exclusive_products(values.reshape(-1), 0).reshape(values.shape)
     else:
         others = _exclusive_products(values, axis)
     return g * others, None, None
+
+
+def _others_product(x, axis):
+    """For each element of x, the product of the others along ``axis`` (all, if None), from
+    differentiable ops: row i of a stack of copies has element i replaced by 1, then each row
+    is multiplied out. O(n * size) memory, so only used under create_graph with zeros."""
+    shape = np.shape(raw(x))
+    if axis is None:
+        return _others_product(x.reshape(-1), 0).reshape(shape)
+    axis = axis % len(shape)
+    n = shape[axis]
+    mask_shape = (n,) + tuple(n if k == axis else 1 for k in range(len(shape)))
+    ones_on_diagonal = where(np.eye(n, dtype=bool).reshape(mask_shape), 1.0, x)
+    products = _prod(ones_on_diagonal, axis + 1, False)  # (n, *shape without axis)
+    # the leading axis (which element was left out) goes back to where the axis was
+    order = (*range(1, axis + 1), 0, *range(axis + 1, len(shape)))
+    return permute(products, order)
 
 
 def _exclusive_products(values: np.ndarray, axis: int) -> np.ndarray:
@@ -228,8 +249,18 @@ def var(x, axis=None, keepdims=False, *, dim=None, keepdim=False, **correction):
 
 
 def std(x, axis=None, keepdims=False, *, dim=None, keepdim=False, **correction):
-    """The standard deviation: the square root of ``var`` (same arguments)."""
-    return sqrt(var(x, axis, keepdims, dim=dim, keepdim=keepdim, **correction))
+    """The standard deviation: the square root of ``var`` (same arguments); its gradient is 0
+    where it is 0 (PyTorch), not nan."""
+    return _root(var(x, axis, keepdims, dim=dim, keepdim=keepdim, **correction), 2)
+
+
+def _root(s, p):
+    """s ** (1/p) for s >= 0, with derivative 0 at s = 0 (where it is infinite) instead of
+    the nan that inf * 0 would give further back: PyTorch's choice for std and norms. The
+    inner where keeps the root's own derivative finite; the outer one sends nothing to s."""
+    zero = equal(s, 0)
+    safe = where(zero, 1.0, s)
+    return where(zero, 0.0, sqrt(safe) if p == 2 else safe ** (1.0 / p))
 
 
 @primitive
@@ -261,7 +292,7 @@ def norm(x, ord=2, axis=None, keepdims=False, *, dim=None, keepdim=False):  # no
         return min(_abs(x), axis, keep)
     if ord == 1:
         return sum(_abs(x), axis, keep)
-    return sum(_abs(x) ** ord, axis, keep) ** (1.0 / ord)
+    return _root(sum(_abs(x) ** ord, axis, keep), ord)
 
 
 # -- softmax family (primitives, for numerical stability) -------------------------------------
@@ -303,9 +334,10 @@ def _softmax_vjp(g, ans, x, axis):
 _softmax.name = "softmax"
 
 
-def softmax(x, axis=-1, *, dim=None):
+def softmax(x, axis=None, *, dim=None):
     """exp(x) / sum(exp(x)) along ``axis`` (the last by default), without overflow."""
-    return _softmax(x, _axis(axis, dim))
+    axis = _axis(axis, dim)  # (a default of -1 here would hide dim=)
+    return _softmax(x, -1 if axis is None else axis)
 
 
 @primitive
@@ -322,9 +354,10 @@ def _log_softmax_vjp(g, ans, x, axis):
 _log_softmax.name = "log_softmax"
 
 
-def log_softmax(x, axis=-1, *, dim=None):
+def log_softmax(x, axis=None, *, dim=None):
     """x - logsumexp(x) along ``axis`` (the last by default), without overflow."""
-    return _log_softmax(x, _axis(axis, dim))
+    axis = _axis(axis, dim)  # (a default of -1 here would hide dim=)
+    return _log_softmax(x, -1 if axis is None else axis)
 
 
 @primitive
