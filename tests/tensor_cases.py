@@ -62,6 +62,7 @@ class Case:
     torch_fn: Callable | None = None
     torch: bool = True
     smooth: bool = True  # second derivatives are checked too
+    keeps_float32: bool = True  # False where fn's own float64 constants promote (NumPy's rule)
 
     def inputs(self) -> list[np.ndarray]:
         domains = (
@@ -122,3 +123,17 @@ def assert_same(fn, other, arrays, *, rtol=0.0, atol=0.0):
     np.testing.assert_allclose(value, other_value, rtol=rtol, atol=atol, err_msg="value")
     for g, other_g in zip(grads, other_grads):
         np.testing.assert_allclose(g, other_g, rtol=rtol, atol=atol, err_msg="grad")
+
+
+def assert_float32_throughout(fn, arrays):
+    """float32 inputs give a float32 output and float32 gradients at every node: no rule
+    upcasts to float64 on the way back (which would cost speed, not correctness)."""
+    leaves = [cr.tensor(np.asarray(a, dtype=np.float32), requires_grad=True) for a in arrays]
+    inner = [x * 1 for x in leaves]  # not leaves: their gradient is the rules' own, uncast
+    for t in inner:
+        t.retain_grad()
+    out = fn(*inner)
+    assert out.dtype == np.float32, f"output {out.dtype}"
+    out.backward(gradient=rng(98).uniform(-2.0, 2.0, out.shape).astype(np.float32))
+    for k, t in enumerate(inner):
+        assert t.grad is None or t.grad.dtype == np.float32, f"gradient {k}: {t.grad.dtype}"

@@ -17,7 +17,13 @@ import pytest
 
 import chainrule as cr
 from tests.conftest import needs_torch
-from tests.tensor_cases import assert_matches_torch, assert_same, draw, grads_of
+from tests.tensor_cases import (
+    assert_float32_throughout,
+    assert_matches_torch,
+    assert_same,
+    draw,
+    grads_of,
+)
 
 try:
     import torch
@@ -177,6 +183,13 @@ def test_reduction_matches_torch(reduction, axis, keep):
         [draw(SHAPE)],
         lambda t: reduction.torch_fn(t, _dims(axis), keep),
     )
+
+
+@pytest.mark.parametrize(
+    ("reduction", "axis", "keep"), [p for p in GRID if p.values[1] in (None, -1)]
+)
+def test_float32_stays_float32(reduction, axis, keep):
+    assert_float32_throughout(lambda t: reduction.fn(t, axis, keep), [draw(SHAPE)])
 
 
 def test_hypothesis_reductions_over_random_shapes_and_axes():

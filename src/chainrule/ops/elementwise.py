@@ -97,6 +97,9 @@ def power_vjp(g, ans, x, y, *, needs):
         # PyTorch); nan for x < 0, where no real derivative exists
         # (logical_and, not &: under create_graph these are Tensors, or a NumPy bool and one)
         safe_log = log(where(equal(x, 0), 1.0, x))
+        if isinstance(x, (int, float)):
+            # a number's log as a number: a float64 0-d array would upcast a float32 gradient
+            safe_log = float(safe_log)
         y_bar = where(logical_and(equal(x, 0), greater_equal(y, 0)), 0.0, g * ans * safe_log)
     return x_bar, y_bar
 

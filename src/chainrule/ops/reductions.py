@@ -171,7 +171,8 @@ def _extreme_vjp(g, ans, x, axis, keepdims):
     # every element equal to the extreme shares its gradient evenly (PyTorch's amax/amin)
     ans = _spread(ans, x, axis, keepdims)
     hits = equal(x, ans)
-    count = np.sum(raw(hits), axis=axis, keepdims=True)
+    # (the count in the gradient's dtype: an int64 count would upcast float32 to float64)
+    count = np.sum(raw(hits), axis=axis, keepdims=True).astype(np.result_type(raw(ans)))
     return where(hits, _spread(g, x, axis, keepdims) / count, 0.0), None, None
 
 
