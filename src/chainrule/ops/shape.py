@@ -379,7 +379,21 @@ def _index_set_vjp(g, ans, x, index, values, *, needs):
         x_bar = _index_set(g, index, 0.0)  # overwritten places get nothing
     if needs[2]:
         values_bar = _getitem(g, index)
+        if _may_repeat(index):
+            # a place written twice keeps only the last write: the earlier ones get nothing
+            values_bar = values_bar * _last_writes(np.shape(raw(g)), index)
     return x_bar, None, values_bar
+
+
+def _last_writes(shape: tuple, index) -> np.ndarray:
+    """A mask over x[index]: True where that write is the last one to its place. Found by
+    writing each position's number with the same indexing as the forward, so the same write
+    wins (the last, in NumPy)."""
+    written_shape = np.empty(shape, dtype=np.bool_)[index].shape
+    numbers = np.arange(int(np.prod(written_shape))).reshape(written_shape)
+    places = np.full(shape, -1)
+    places[index] = numbers
+    return places[index] == numbers
 
 
 _index_set.name = "index_set"
@@ -405,7 +419,8 @@ class _IndexUpdate:
         self.index = index
 
     def set(self, values):
-        """A copy of x with ``values`` written at the index (the last write wins on repeats)."""
+        """A copy of x with ``values`` written at the index (the last write wins on repeats,
+        and only it has a gradient)."""
         return _index_set(self.x, self.index, values)
 
     def add(self, values):
