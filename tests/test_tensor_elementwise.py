@@ -450,6 +450,15 @@ def test_nondifferentiable_op_inside_a_graph_contributes_no_gradient():
     assert cr.gradcheck(lambda x: x.sign() * x + x.floor() * 2, draw((3, 4)) + 0.05)
 
 
+def test_node_vjp_runs_rules_that_take_needs():
+    # Tensor.vjp (the graph protocol the explainer reads) calls the rule as backward does
+    x = cr.tensor(np.array([1.5, -2.0]), requires_grad=True)
+    y = cr.tensor(np.array([0.5, 3.0]))
+    x_bar, y_bar = (x * y).vjp(np.array([2.0, -1.0]))
+    np.testing.assert_array_equal(x_bar, [1.0, -3.0])
+    assert y_bar is None
+
+
 # -- errors ----------------------------------------------------------------------------------
 
 

@@ -119,7 +119,11 @@ class Tensor:
             return ()
         inputs = tuple(a.data if isinstance(a, Tensor) else a for a in self._inputs)
         g = g.data if isinstance(g, Tensor) else g
-        return self._prim.vjp(g, self.data, *inputs, **self._params)
+        params = self._params
+        if self._prim.vjp_takes_needs:  # such rules need to know which inputs want a gradient
+            needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in self._inputs)
+            params = {**params, "needs": needs}
+        return self._prim.vjp(g, self.data, *inputs, **params)
 
     def local_grads(self) -> tuple:
         """Tensors have Jacobians, not numbers, as local derivatives: see ``vjp``."""
