@@ -268,6 +268,12 @@ INDEX_UPDATES = [
         torch=False,
     ),
     Case(
+        "at[1].set values with a leading 1",
+        lambda x, v: x.at[1].set(v),
+        ((3, 4), (1, 4)),
+        torch_fn=_torch_set(1),
+    ),
+    Case(
         "at[1].add",
         lambda x, v: x.at[1].add(v),
         ((3, 4), (4,)),

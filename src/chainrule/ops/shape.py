@@ -382,7 +382,17 @@ def _index_set_vjp(g, ans, x, index, values, *, needs):
         if _may_repeat(index):
             # a place written twice keeps only the last write: the earlier ones get nothing
             values_bar = values_bar * _last_writes(np.shape(raw(g)), index)
+        values_bar = _with_leading_ones(values_bar, np.ndim(raw(values)))
     return x_bar, None, values_bar
+
+
+def _with_leading_ones(values_bar, ndim: int):
+    """NumPy's assignment drops leading length-1 axes of the values (x[1] = v of shape
+    (1, 4)); give them back so that the engine can unbroadcast to the values' shape."""
+    extra = ndim - np.ndim(raw(values_bar))
+    if extra <= 0:
+        return values_bar
+    return values_bar.reshape((1,) * extra + np.shape(raw(values_bar)))
 
 
 def _last_writes(shape: tuple, index) -> np.ndarray:
