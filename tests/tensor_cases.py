@@ -61,7 +61,6 @@ class Case:
     domain: str | tuple = "real"  # one for all inputs, or one per input
     torch_fn: Callable | None = None
     torch: bool = True
-    smooth: bool = True  # second derivatives are checked too
     keeps_float32: bool = True  # False where fn's own float64 constants promote (NumPy's rule)
 
     def inputs(self) -> list[np.ndarray]:
