@@ -70,7 +70,8 @@ def test_saved_inputs_are_freed_after_backward():
     u = x.exp()
     y = (u * 2).sum()
     y.backward()
-    assert u._inputs is None and y._inputs is None
+    for node in (u._node, y._node):
+        assert node.inputs is None and node.ans is None and node.parents == ()
 
 
 def test_backward_on_a_tensor_without_grad_is_a_clear_error():

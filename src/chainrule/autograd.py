@@ -24,6 +24,7 @@ import contextlib
 import numpy as np
 
 from chainrule.graph import topological_order
+from chainrule.node import Node, placeholder
 from chainrule.ops.core import anomaly_mode, raw, set_grad_enabled, unbroadcast
 from chainrule.tensor import Tensor
 
@@ -124,10 +125,16 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     retain = create_graph if retain_graph is None else retain_graph
-    collected: dict[int, object] = {id(x): None for x in inputs}
+    collected: dict[int, object] = {id(_graph_object(x)): None for x in inputs}
     for output, gradient in zip(outputs, grad_outputs, strict=True):
         _run(output, _seed(output, gradient, create_graph), retain, create_graph, collected)
-    return tuple(None if collected[id(x)] is None else _as_tensor(collected[id(x)]) for x in inputs)
+    found = [collected[id(_graph_object(x))] for x in inputs]
+    return tuple(None if g is None else _as_tensor(g) for g in found)
+
+
+def _graph_object(t: Tensor):
+    """What stands for t in the graph: its node, or the tensor itself for a leaf."""
+    return t._node if t._node is not None else t
 
 
 def _as_tensor(g) -> Tensor:
@@ -135,48 +142,56 @@ def _as_tensor(g) -> Tensor:
 
 
 def _run(root, seed, retain_graph: bool, create_graph: bool, capture: dict | None = None):
-    """One backward pass from root. With ``capture`` (id -> None for chosen tensors), their
-    gradients are stored there instead of in leaves' ``.grad``."""
+    """One backward pass from root. With ``capture`` (id -> None for chosen tensors' graph
+    objects), their gradients are stored there instead of in leaves' ``.grad``."""
     if not root.requires_grad:
         raise RuntimeError(
             "backward: this tensor does not require grad, so nothing can be differentiated "
             "(make an input with requires_grad=True, and compute outside no_grad())"
         )
-    order = topological_order(root)
-    pending = {id(root): seed}
-    owned: set[int] = set()  # ids of nodes whose pending gradient is an array only we hold
+    start = _graph_object(root)
+    order = topological_order(start)
+    pending = {id(start): seed}
+    owned: set[int] = set()  # ids of graph objects whose pending gradient only we hold
     previous = set_grad_enabled(create_graph)
     # rules follow IEEE (inf, nan) silently, as Scalar and PyTorch do; detect_anomaly finds them
     quiet = np.errstate(divide="ignore", invalid="ignore", over="ignore")
     quiet.__enter__()
     try:
         while order:
-            node = order.pop()  # dropping each node as it is done lets memory go early
-            g = pending.pop(id(node), None)
+            item = order.pop()  # dropping each one as it is done lets memory go early
+            key = id(item)
+            g = pending.pop(key, None)
             if g is None:
                 continue
-            g = _run_hooks(node, g, create_graph)
-            if capture is not None and id(node) in capture:
-                captured = capture[id(node)]
-                capture[id(node)] = g if captured is None else captured + g
-                if node._prim is None:
+            is_node = type(item) is Node
+            g = _run_hooks(item.hooks if is_node else _leaf_hooks(item), g, create_graph)
+            if capture is not None and key in capture:
+                captured = capture[key]
+                capture[key] = g if captured is None else captured + g
+                if not is_node:
                     continue
-            elif node._prim is None:
-                _accumulate_leaf(node, g, create_graph, id(node) in owned)
+            elif not is_node:
+                _accumulate_leaf(item, g, create_graph, key in owned)
                 continue
-            elif node._extra is not None and node._extra.get("retain_grad"):
-                node.grad = _as_tensor(g if create_graph else np.array(g))
-            _propagate(node, g, pending, owned, create_graph)
+            if item.retain is not None:
+                _retain(item, g, create_graph)
+            _propagate(item, g, pending, owned, create_graph)
             if not retain_graph:
-                node._inputs = None  # free what the rule needed; a second pass must fail
-                node._parents = ()
+                # free what the rule needed; a second pass through here must fail
+                item.inputs = None
+                item.ans = None
+                item.parents = ()
     finally:
         quiet.__exit__(None, None, None)
         set_grad_enabled(previous)
 
 
-def _run_hooks(node: Tensor, g, create_graph: bool):
-    hooks = node._extra.get("hooks") if node._extra is not None else None
+def _leaf_hooks(leaf: Tensor):
+    return leaf._extra.get("hooks") if leaf._extra is not None else None
+
+
+def _run_hooks(hooks, g, create_graph: bool):
     if not hooks:
         return g
     for hook in list(hooks):
@@ -184,6 +199,12 @@ def _run_hooks(node: Tensor, g, create_graph: bool):
         if replaced is not None:
             g = replaced if create_graph else raw(replaced)
     return g
+
+
+def _retain(node: Node, g, create_graph: bool) -> None:
+    tensor = node.retain()
+    if tensor is not None:
+        tensor.grad = _as_tensor(g if create_graph else np.array(g))
 
 
 def _accumulate_leaf(leaf: Tensor, g, create_graph: bool, owned: bool) -> None:
@@ -199,34 +220,44 @@ def _accumulate_leaf(leaf: Tensor, g, create_graph: bool, owned: bool) -> None:
         leaf.grad.data = leaf.grad.data + g
 
 
-def _propagate(node: Tensor, g, pending: dict, owned: set, create_graph: bool) -> None:
-    prim = node._prim
-    inputs = node._inputs
+def _ans_for_rule(node: Node, create_graph: bool):
+    """The op's output as its rule sees it: the saved array, a Tensor on the graph (so the
+    rule's use of it is differentiated too), or a shape-only placeholder if it was not saved."""
+    if node.ans is None:
+        return placeholder(node.shape, node.dtype)
+    if not create_graph:
+        return node.ans
+    ans = Tensor._wrap(node.ans)
+    ans.requires_grad = True
+    ans._node = node
+    return ans
+
+
+def _propagate(node: Node, g, pending: dict, owned: set, create_graph: bool) -> None:
+    prim = node.prim
+    inputs = node.inputs
     if inputs is None:
         raise RuntimeError(
             f"backward: the graph through '{prim.name}' was already freed by an earlier "
             "backward(); pass retain_graph=True to the first one to backpropagate twice"
         )
-    needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in inputs)
-    if create_graph:
-        args, ans = inputs, node
-    else:
-        args = tuple(a.data if isinstance(a, Tensor) else a for a in inputs)
-        ans = node.data
+    ans = _ans_for_rule(node, create_graph)
+    args = inputs if create_graph else tuple(raw(a) for a in inputs)
     if prim.vjp_takes_needs:
-        cotangents = prim.vjp(g, ans, *args, needs=needs, **node._params)
+        needs = tuple(edge is not None for edge in node.edges)
+        cotangents = prim.vjp(g, ans, *args, needs=needs, **node.params)
     else:
-        cotangents = prim.vjp(g, ans, *args, **node._params)
+        cotangents = prim.vjp(g, ans, *args, **node.params)
     handed_out: set[int] = set()
-    for x, x_bar, wanted in zip(inputs, cotangents, needs):
-        if not wanted or x_bar is None:
+    for edge, x_bar in zip(node.edges, cotangents):
+        if edge is None or x_bar is None:
             continue
-        x_bar = unbroadcast(x_bar, x.data.shape)
+        x_bar = unbroadcast(x_bar, edge.shape)
         if anomaly_mode.enabled:
             _check_finite(node, x_bar)
         fresh = not create_graph and _is_fresh(x_bar, g, ans, args, handed_out)
         handed_out.add(id(x_bar))
-        key = id(x)
+        key = id(edge)
         collected = pending.get(key)
         if collected is None:
             pending[key] = x_bar
@@ -261,13 +292,13 @@ def _mark(owned: set, key: int, fresh: bool) -> None:
         owned.discard(key)
 
 
-def _check_finite(node: Tensor, x_bar) -> None:
+def _check_finite(node: Node, x_bar) -> None:
     values = x_bar.data if isinstance(x_bar, Tensor) else np.asarray(x_bar)
     if np.all(np.isfinite(values)):
         return
     kind = "nan" if np.any(np.isnan(values)) else "inf"
-    where = (node._extra or {}).get("created_at", "unknown (made outside detect_anomaly)")
+    where = node.created_at or "unknown (made outside detect_anomaly)"
     raise AnomalyError(
-        f"backward of '{node._prim.name}' produced {kind} in the gradient of an input of shape "
-        f"{values.shape}; that '{node._prim.name}' was created at {where}"
+        f"backward of '{node.prim.name}' produced {kind} in the gradient of an input of shape "
+        f"{values.shape}; that '{node.prim.name}' was created at {where}"
     )

@@ -16,8 +16,11 @@ tensor([2., 4., 6.])
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
+from chainrule.node import record
 from chainrule.ops import core
 
 __all__ = ["Tensor"]
@@ -32,20 +35,10 @@ class Tensor:
     makes operations on it recorded; after ``backward()`` its ``.grad`` holds the gradient.
     """
 
-    # data: the ndarray. grad: a Tensor or None. _prim: the primitive that made this tensor
-    # (None for a leaf). _inputs, _params: that call's arguments, kept for its VJP rule until
-    # backward frees them. _parents: the inputs that require grad. _extra: None, or a dict of
-    # what few tensors carry (label, hooks, retain_grad, where anomaly mode saw it created).
-    __slots__ = (
-        "data",
-        "grad",
-        "requires_grad",
-        "_prim",
-        "_inputs",
-        "_params",
-        "_parents",
-        "_extra",
-    )
+    # data: the ndarray. grad: a Tensor or None. _node: the recorded operation that made this
+    # tensor (chainrule.node), None for a leaf. _extra: None, or a dict of what few leaves
+    # carry (label, hooks).
+    __slots__ = ("data", "grad", "requires_grad", "_node", "_extra", "__weakref__")
     __array_priority__ = 1000
     # NumPy hands every binary operation with a Tensor to the Tensor: ndarray * Tensor is a Tensor
     __array_ufunc__ = None
@@ -55,7 +48,7 @@ class Tensor:
         self.data = as_array(data, dtype)
         self.grad = None
         self.requires_grad = False
-        self._prim = None
+        self._node = None
         self._extra = None
         if requires_grad:
             self.requires_grad_(True)
@@ -68,23 +61,20 @@ class Tensor:
         out.data = array if type(array) is np.ndarray else np.asarray(array)
         out.grad = None
         out.requires_grad = False
-        out._prim = None
+        out._node = None
         out._extra = None
         return out
 
     @classmethod
     def _record(cls, array, prim, inputs: tuple, params: dict) -> Tensor:
         out = _new(cls)
-        out.data = array if type(array) is np.ndarray else np.asarray(array)
+        out.data = array = array if type(array) is np.ndarray else np.asarray(array)
         out.grad = None
         out.requires_grad = True
-        out._prim = prim
-        out._inputs = inputs
-        out._params = params
-        out._parents = tuple(a for a in inputs if isinstance(a, Tensor) and a.requires_grad)
+        out._node = node = record(array, prim, inputs, params, cls)
         out._extra = None
         if core.anomaly_mode.enabled:
-            out._extras()["created_at"] = core.anomaly_mode.creation_site()
+            node.created_at = core.anomaly_mode.creation_site()
         return out
 
     def _extras(self) -> dict:
@@ -95,35 +85,32 @@ class Tensor:
     # -- the node protocol (chainrule.graph) ---------------------------------------------
 
     @property
-    def parents(self) -> tuple[Tensor, ...]:
-        """The tensors this one was computed from that require grad; empty for a leaf."""
-        return self._parents if self._prim is not None else ()
+    def parents(self) -> tuple:
+        """The graph nodes (or leaf tensors) this tensor was computed from; empty for a leaf."""
+        return self._node.parents if self._node is not None else ()
 
     @property
     def op(self) -> str:
         """The name of the primitive that made this tensor, ``""`` for a leaf."""
-        return self._prim.name if self._prim is not None else ""
+        return self._node.prim.name if self._node is not None else ""
 
     @property
     def label(self) -> str | None:
         """A name given to this tensor (shown by the explainer and the drawer), or None."""
+        if self._node is not None:
+            return self._node.label
         return self._extra.get("label") if self._extra else None
 
     @label.setter
     def label(self, name: str | None) -> None:
-        self._extras()["label"] = name
+        if self._node is not None:
+            self._node.label = name
+        else:
+            self._extras()["label"] = name
 
     def vjp(self, g) -> tuple:
         """What the chain rule sends to each input of this tensor's op when ``g`` arrives here."""
-        if self._prim is None:
-            return ()
-        inputs = tuple(a.data if isinstance(a, Tensor) else a for a in self._inputs)
-        g = g.data if isinstance(g, Tensor) else g
-        params = self._params
-        if self._prim.vjp_takes_needs:  # such rules need to know which inputs want a gradient
-            needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in self._inputs)
-            params = {**params, "needs": needs}
-        return self._prim.vjp(g, self.data, *inputs, **params)
+        return self._node.vjp(g) if self._node is not None else ()
 
     def local_grads(self) -> tuple:
         """Tensors have Jacobians, not numbers, as local derivatives: see ``vjp``."""
@@ -205,8 +192,8 @@ class Tensor:
         extras = []
         if self.data.dtype not in (np.float32, np.int64, np.bool_):
             extras.append(f"dtype={self.data.dtype}")
-        if self._prim is not None:
-            extras.append(f"op={self._prim.name}")
+        if self._node is not None:
+            extras.append(f"op={self._node.prim.name}")
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return f"tensor({body}{''.join(', ' + e for e in extras)})"
@@ -216,7 +203,7 @@ class Tensor:
     @property
     def is_leaf(self) -> bool:
         """True for tensors not made by a recorded operation (inputs, parameters)."""
-        return self._prim is None
+        return self._node is None
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Start (or stop) recording operations on this tensor; returns it."""
@@ -225,7 +212,7 @@ class Tensor:
                 f"only floating-point tensors can require grad; this one is {self.data.dtype} "
                 "(make it with a float dtype, e.g. .astype(np.float32))"
             )
-        if not requires_grad and self._prim is not None:
+        if not requires_grad and self._node is not None:
             raise RuntimeError(
                 "requires_grad_(False) on a tensor computed in the graph: use .detach()"
             )
@@ -240,14 +227,20 @@ class Tensor:
         """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep theirs)."""
         if not self.requires_grad:
             raise RuntimeError("retain_grad() on a tensor that does not require grad")
-        self._extras()["retain_grad"] = True
+        if self._node is not None:  # the node reaches its tensor weakly: no cycle
+            self._node.retain = weakref.ref(self)
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned Tensor
         replaces the gradient. Returns a handle whose ``remove()`` takes the hook away."""
         if not self.requires_grad:
             raise RuntimeError("register_hook() on a tensor that does not require grad")
-        hooks = self._extras().setdefault("hooks", [])
+        if self._node is not None:
+            if self._node.hooks is None:
+                self._node.hooks = []
+            hooks = self._node.hooks
+        else:
+            hooks = self._extras().setdefault("hooks", [])
         hooks.append(hook)
         return _HookHandle(hooks, hook)
 

@@ -99,18 +99,38 @@ class Primitive:
         self.jvp = None
         self.differentiable = differentiable
         self.vjp_takes_needs = False
+        self.saves = None  # positions of the inputs the VJP rule reads; None: all of them
+        self.saves_ans = True
         self.__doc__ = forward.__doc__
         self.__wrapped__ = forward
 
-    def defvjp(self, rule: Callable) -> Callable:
+    def defvjp(self, rule: Callable | None = None, *, saves: tuple[str, ...] | None = None):
         """Declare the VJP rule ``rule(g, ans, *inputs, **params) -> one cotangent per input``.
+
+        ``saves`` names what the rule reads, among ``ans`` and its input parameters: the graph
+        keeps only those, so the memory of the rest is freed early (PyTorch's saved
+        tensors). Inputs not named reach the rule as placeholders with a shape and a dtype.
+        Without ``saves``, everything is kept. Usable as ``@p.defvjp`` or
+        ``@p.defvjp(saves=("ans",))``.
 
         A rule that declares a keyword-only ``needs`` parameter receives a tuple of bools
         saying which inputs want a cotangent, so it can skip costly work (a matmul's
         gradient for its data input, say).
         """
+        if rule is None:
+            return lambda function: self.defvjp(function, saves=saves)
+        parameters = inspect.signature(rule).parameters
         self.vjp = rule
-        self.vjp_takes_needs = "needs" in inspect.signature(rule).parameters
+        self.vjp_takes_needs = "needs" in parameters
+        if saves is not None:
+            names = [name for name, p in parameters.items() if p.kind == p.POSITIONAL_OR_KEYWORD][
+                2:
+            ]  # after g and ans
+            unknown = set(saves) - set(names) - {"ans"}
+            if unknown:
+                raise ValueError(f"{self.name}: saves= names {unknown} not among {names}")
+            self.saves = frozenset(names.index(name) for name in saves if name != "ans")
+            self.saves_ans = "ans" in saves
         return rule
 
     def defjvp(self, rule: Callable) -> Callable:

@@ -1,0 +1,148 @@
+"""Node: one recorded operation in a Tensor graph, holding only what its VJP rule reads.
+
+When an operation on Tensors is recorded, the result Tensor gets a Node: the primitive,
+its parameters, an edge to each input that requires grad (that input's Node, or the leaf
+Tensor itself), and the values the rule declared it needs (``saves=``). Inputs the rule does
+not read are kept as ``Unsaved`` placeholders that know only their shape and dtype.
+
+So the graph never holds a Tensor the user dropped unless a rule needs its values: in
+``relu(x @ w + b)``, the product and the sum are freed as soon as the expression is done,
+as in PyTorch. And nothing in the graph points back at a result Tensor, so graphs are
+acyclic in memory and freed by reference counting.
+
+Nodes speak the graph protocol of ``chainrule.graph`` (``parents``, ``op``, ``label``,
+``vjp``), as do leaf Tensors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["Node", "Unsaved", "placeholder", "record"]
+
+_new = object.__new__
+
+
+class Unsaved:
+    """Stands for an input a rule does not read: its shape and dtype, no values."""
+
+    __slots__ = ("shape", "dtype")
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape))
+
+    def __array__(self, dtype=None, copy=None):
+        raise RuntimeError(
+            "a VJP rule read the values of an input it did not declare in saves=; "
+            "add it to the rule's saves"
+        )
+
+    def __repr__(self) -> str:
+        return f"Unsaved(shape={self.shape}, dtype={self.dtype})"
+
+
+def placeholder(shape: tuple, dtype) -> Unsaved:
+    """An Unsaved of this shape and dtype."""
+    out = _new(Unsaved)
+    out.shape = shape
+    out.dtype = dtype
+    return out
+
+
+class Node:
+    """A recorded operation (see the module docstring)."""
+
+    # prim, params: the call. inputs: per argument, the value the rule will get (the input
+    # itself if saved, else an Unsaved or a plain number). edges: per argument, the node
+    # (or leaf Tensor) its gradient goes to, or None. parents: the edges that are not None.
+    # ans: the output's array if the rule reads it. shape, dtype: the output's.
+    # hooks, retain (a weakref to the Tensor keeping .grad), label, created_at: rarely set.
+    __slots__ = (
+        "prim",
+        "params",
+        "inputs",
+        "edges",
+        "parents",
+        "ans",
+        "shape",
+        "dtype",
+        "hooks",
+        "retain",
+        "label",
+        "created_at",
+    )
+
+    @property
+    def op(self) -> str:
+        return self.prim.name
+
+    @property
+    def data(self):
+        """The output's values, if the rule kept them (else None: the output was freed)."""
+        return self.ans
+
+    @property
+    def grad(self):
+        return None
+
+    def local_grads(self) -> tuple:
+        """Tensors have Jacobians, not numbers, as local derivatives: see ``vjp``."""
+        return tuple(None for _ in self.parents)
+
+    def vjp(self, g) -> tuple:
+        """What the chain rule sends to each input of this op when ``g`` arrives here."""
+        from chainrule.tensor import Tensor
+
+        if self.inputs is None:
+            raise RuntimeError(f"the graph through '{self.prim.name}' was freed by backward()")
+        args = tuple(a.data if isinstance(a, Tensor) else a for a in self.inputs)
+        g = g.data if isinstance(g, Tensor) else g
+        ans = self.ans if self.ans is not None else placeholder(self.shape, self.dtype)
+        kwargs = dict(self.params)
+        if self.prim.vjp_takes_needs:
+            kwargs["needs"] = tuple(edge is not None for edge in self.edges)
+        return self.prim.vjp(g, ans, *args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<node {self.prim.name} shape={self.shape}>"
+
+
+def record(array: np.ndarray, prim, args: tuple, params: dict, tensor_type) -> Node:
+    """The node for ``prim(*args, **params) == array``, saving what prim's rule reads."""
+    node = _new(Node)
+    node.prim = prim
+    node.params = params
+    saves = prim.saves  # None: every input; else the positions the rule reads
+    inputs = []
+    edges = []
+    parents = []
+    for position, a in enumerate(args):
+        if isinstance(a, tensor_type):
+            if a.requires_grad:
+                edge = a._node if a._node is not None else a
+                edges.append(edge)
+                parents.append(edge)
+            else:
+                edges.append(None)
+            kept = saves is None or position in saves
+            inputs.append(a if kept else placeholder(a.data.shape, a.data.dtype))
+        else:
+            edges.append(None)
+            keep = saves is None or position in saves or not isinstance(a, np.ndarray)
+            inputs.append(a if keep else placeholder(a.shape, a.dtype))
+    node.inputs = tuple(inputs)
+    node.edges = tuple(edges)
+    node.parents = tuple(parents)
+    node.ans = array if prim.saves_ans else None
+    node.shape = array.shape
+    node.dtype = array.dtype
+    node.hooks = None
+    node.retain = None
+    node.label = None
+    node.created_at = None
+    return node
