@@ -215,3 +215,26 @@ def test_tensor_graphs_speak_the_node_protocol():
     assert [n.op or n.label for n in order] == ["x", "multiply", "tanh", "sum"]
     assert order[1].parents == (x,)
     assert x.parents == ()
+
+
+def test_tensors_the_user_drops_are_freed_when_no_rule_needs_them():
+    import weakref
+
+    x = cr.tensor(np.ones(4, np.float32), requires_grad=True)
+    w = cr.tensor(np.full(4, 2.0, np.float32), requires_grad=True)
+    product = x * w  # multiply keeps its inputs, not its output
+    kept = weakref.ref(product.data)
+    total = (product + 1).relu().sum()  # add keeps nothing; relu keeps only its output
+    del product
+    assert kept() is None
+    total.backward()
+    assert np.allclose(x.grad.data, 2.0) and np.allclose(w.grad.data, 1.0)
+
+
+def test_values_a_rule_needs_are_kept_even_when_the_user_drops_them():
+    x = cr.tensor(np.array([0.5, -1.0]), requires_grad=True)
+    y = x.exp()  # exp's rule reads its output
+    z = (y * 3).sum()
+    del y
+    z.backward()
+    assert np.allclose(x.grad.data, 3 * np.exp(x.data))

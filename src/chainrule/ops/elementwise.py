@@ -28,7 +28,7 @@ def add(x, y):
     return np.add(x, y)
 
 
-@add.defvjp
+@add.defvjp(saves=())
 def add_vjp(g, ans, x, y):
     return g, g
 
@@ -39,7 +39,7 @@ def subtract(x, y):
     return np.subtract(x, y)
 
 
-@subtract.defvjp
+@subtract.defvjp(saves=())
 def subtract_vjp(g, ans, x, y):
     return g, -g
 
@@ -50,7 +50,7 @@ def multiply(x, y):
     return np.multiply(x, y)
 
 
-@multiply.defvjp
+@multiply.defvjp(saves=("x", "y"))
 def multiply_vjp(g, ans, x, y, *, needs):
     return (g * y if needs[0] else None), (g * x if needs[1] else None)
 
@@ -62,7 +62,7 @@ def divide(x, y):
         return np.true_divide(x, y)
 
 
-@divide.defvjp
+@divide.defvjp(saves=("y", "ans"))
 def divide_vjp(g, ans, x, y, *, needs):
     # d(x/y)/dx = 1/y,  d(x/y)/dy = -x/y**2 = -(x/y)/y
     return (g / y if needs[0] else None), (-g * ans / y if needs[1] else None)
@@ -74,7 +74,7 @@ def negative(x):
     return np.negative(x)
 
 
-@negative.defvjp
+@negative.defvjp(saves=())
 def negative_vjp(g, ans, x):
     return (-g,)
 
@@ -110,7 +110,7 @@ def abs(x):  # noqa: A001  (the NumPy and PyTorch name)
     return np.abs(x)
 
 
-@abs.defvjp
+@abs.defvjp(saves=("x",))
 def abs_vjp(g, ans, x):
     return (g * sign(x),)
 
@@ -121,7 +121,7 @@ def maximum(x, y):
     return np.maximum(x, y)
 
 
-@maximum.defvjp
+@maximum.defvjp(saves=("x", "y"))
 def maximum_vjp(g, ans, x, y, *, needs):
     share = (greater(x, y) + 0.5 * equal(x, y)).astype(ans.dtype)
     return (g * share if needs[0] else None), (g * (1 - share) if needs[1] else None)
@@ -133,7 +133,7 @@ def minimum(x, y):
     return np.minimum(x, y)
 
 
-@minimum.defvjp
+@minimum.defvjp(saves=("x", "y"))
 def minimum_vjp(g, ans, x, y, *, needs):
     share = (less(x, y) + 0.5 * equal(x, y)).astype(ans.dtype)
     return (g * share if needs[0] else None), (g * (1 - share) if needs[1] else None)
@@ -145,7 +145,7 @@ def where(condition, x, y):
     return np.where(condition, x, y)
 
 
-@where.defvjp
+@where.defvjp(saves=("condition",))
 def where_vjp(g, ans, condition, x, y, *, needs):
     zero = 0.0
     x_bar = where(condition, g, zero) if needs[1] else None
@@ -162,7 +162,7 @@ def exp(x):
     return np.exp(x)
 
 
-@exp.defvjp
+@exp.defvjp(saves=("ans",))
 def exp_vjp(g, ans, x):
     return (g * ans,)
 
@@ -173,7 +173,7 @@ def expm1(x):
     return np.expm1(x)
 
 
-@expm1.defvjp
+@expm1.defvjp(saves=("ans",))
 def expm1_vjp(g, ans, x):
     return (g * (ans + 1),)
 
@@ -185,7 +185,7 @@ def log(x):
         return np.log(x)
 
 
-@log.defvjp
+@log.defvjp(saves=("x",))
 def log_vjp(g, ans, x):
     return (g / x,)
 
@@ -197,7 +197,7 @@ def log1p(x):
         return np.log1p(x)
 
 
-@log1p.defvjp
+@log1p.defvjp(saves=("x",))
 def log1p_vjp(g, ans, x):
     return (g / (x + 1),)
 
@@ -209,7 +209,7 @@ def sqrt(x):
         return np.sqrt(x)
 
 
-@sqrt.defvjp
+@sqrt.defvjp(saves=("ans",))
 def sqrt_vjp(g, ans, x):
     return (g / (2 * ans),)
 
@@ -220,7 +220,7 @@ def sin(x):
     return np.sin(x)
 
 
-@sin.defvjp
+@sin.defvjp(saves=("x",))
 def sin_vjp(g, ans, x):
     return (g * cos(x),)
 
@@ -231,7 +231,7 @@ def cos(x):
     return np.cos(x)
 
 
-@cos.defvjp
+@cos.defvjp(saves=("x",))
 def cos_vjp(g, ans, x):
     return (-g * sin(x),)
 
@@ -242,7 +242,7 @@ def tan(x):
     return np.tan(x)
 
 
-@tan.defvjp
+@tan.defvjp(saves=("ans",))
 def tan_vjp(g, ans, x):
     return (g * (1 + ans * ans),)
 
@@ -253,7 +253,7 @@ def tanh(x):
     return np.tanh(x)
 
 
-@tanh.defvjp
+@tanh.defvjp(saves=("ans",))
 def tanh_vjp(g, ans, x):
     return (g * (1 - ans * ans),)
 
@@ -264,7 +264,7 @@ def sigmoid(x):
     return np.exp(-np.logaddexp(0, -x))
 
 
-@sigmoid.defvjp
+@sigmoid.defvjp(saves=("ans",))
 def sigmoid_vjp(g, ans, x):
     return (g * ans * (1 - ans),)
 
@@ -275,9 +275,9 @@ def relu(x):
     return np.maximum(x, 0)
 
 
-@relu.defvjp
+@relu.defvjp(saves=("ans",))
 def relu_vjp(g, ans, x):
-    return (g * greater(x, 0),)
+    return (g * greater(ans, 0),)  # ans > 0 exactly where x > 0: only the output is kept
 
 
 @primitive
@@ -286,7 +286,7 @@ def leaky_relu(x, negative_slope=0.01):
     return np.where(x > 0, x, x * negative_slope)
 
 
-@leaky_relu.defvjp
+@leaky_relu.defvjp(saves=("x",))
 def leaky_relu_vjp(g, ans, x, negative_slope=0.01):
     return (where(greater(x, 0), g, g * negative_slope),)
 
@@ -297,7 +297,7 @@ def elu(x, alpha=1.0):
     return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
 
 
-@elu.defvjp
+@elu.defvjp(saves=("x", "ans"))
 def elu_vjp(g, ans, x, alpha=1.0):
     return (where(greater(x, 0), g, g * (ans + alpha)),)
 
@@ -310,7 +310,7 @@ def softplus(x, beta=1.0, threshold=20.0):
     return np.where(scaled > threshold, x, np.logaddexp(0, scaled) / beta)
 
 
-@softplus.defvjp
+@softplus.defvjp(saves=("x",))
 def softplus_vjp(g, ans, x, beta=1.0, threshold=20.0):
     scaled = x * beta
     return (where(greater(scaled, threshold), g, g * sigmoid(scaled)),)
@@ -329,7 +329,7 @@ def erf(x):
     return scipy_erf(x)
 
 
-@erf.defvjp
+@erf.defvjp(saves=("x",))
 def erf_vjp(g, ans, x):
     return (g * (2 / math.sqrt(math.pi)) * exp(-x * x),)
 
@@ -367,7 +367,7 @@ def _clip(x, low, high):
     return np.clip(x, low, high)
 
 
-@_clip.defvjp
+@_clip.defvjp(saves=("x", "low", "high"))
 def _clip_vjp(g, ans, x, low, high):
     # logical_and, not &: under create_graph these masks are Tensors
     above_low = greater_equal(x, -np.inf if low is None else low)

@@ -63,7 +63,7 @@ def matmul(x, y):
         raise ValueError(_matmul_mismatch(np.shape(x), np.shape(y))) from None
 
 
-@matmul.defvjp
+@matmul.defvjp(saves=("x", "y"))
 def matmul_vjp(g, ans, x, y, *, needs):
     x_shape, y_shape = np.shape(raw(x)), np.shape(raw(y))
     if len(x_shape) == 1 and len(y_shape) == 1:  # a dot product: g is a scalar

@@ -63,7 +63,7 @@ def _sum(x, axis, keepdims):
     return np.sum(x, axis=axis, keepdims=keepdims)
 
 
-@_sum.defvjp
+@_sum.defvjp(saves=())
 def _sum_vjp(g, ans, x, axis, keepdims):
     return broadcast_to(_spread(g, x, axis, keepdims), np.shape(raw(x))), None, None
 
@@ -81,7 +81,7 @@ def _mean(x, axis, keepdims):
     return np.mean(x, axis=axis, keepdims=keepdims)
 
 
-@_mean.defvjp
+@_mean.defvjp(saves=())
 def _mean_vjp(g, ans, x, axis, keepdims):
     share = _spread(g, x, axis, keepdims) / _count(x, axis)
     return broadcast_to(share, np.shape(raw(x))), None, None
@@ -181,7 +181,7 @@ def _max(x, axis, keepdims):
     return np.max(x, axis=axis, keepdims=keepdims)
 
 
-_max.defvjp(_extreme_vjp)
+_max.defvjp(_extreme_vjp, saves=("x", "ans"))
 _max.name = "max"
 
 
@@ -190,7 +190,7 @@ def _min(x, axis, keepdims):
     return np.min(x, axis=axis, keepdims=keepdims)
 
 
-_min.defvjp(_extreme_vjp)
+_min.defvjp(_extreme_vjp, saves=("x", "ans"))
 _min.name = "min"
 
 
@@ -269,7 +269,7 @@ def _norm2(x, axis, keepdims):
     return np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims))
 
 
-@_norm2.defvjp
+@_norm2.defvjp(saves=("x", "ans"))
 def _norm2_vjp(g, ans, x, axis, keepdims):
     ans = _spread(ans, x, axis, keepdims)
     # x / |x|, taken as 0 where the norm is 0 (PyTorch's subgradient)
@@ -308,7 +308,7 @@ def _logsumexp(x, axis, keepdims):
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
-@_logsumexp.defvjp
+@_logsumexp.defvjp(saves=("x", "ans"))
 def _logsumexp_vjp(g, ans, x, axis, keepdims):
     return _spread(g, x, axis, keepdims) * exp(x - _spread(ans, x, axis, keepdims)), None, None
 
@@ -327,7 +327,7 @@ def _softmax(x, axis):
     return shifted / np.sum(shifted, axis=axis, keepdims=True)
 
 
-@_softmax.defvjp
+@_softmax.defvjp(saves=("ans",))
 def _softmax_vjp(g, ans, x, axis):
     return ans * (g - sum(g * ans, axis, keepdims=True)), None
 
@@ -347,7 +347,7 @@ def _log_softmax(x, axis):
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
-@_log_softmax.defvjp
+@_log_softmax.defvjp(saves=("ans",))
 def _log_softmax_vjp(g, ans, x, axis):
     return g - exp(ans) * sum(g, axis, keepdims=True), None
 
@@ -366,7 +366,7 @@ def _cumsum(x, axis):
     return np.cumsum(x, axis=axis)
 
 
-@_cumsum.defvjp
+@_cumsum.defvjp(saves=())
 def _cumsum_vjp(g, ans, x, axis):
     if axis is None:  # NumPy flattens
         return flip(_cumsum(flip(g, 0), 0), 0).reshape(np.shape(raw(x))), None

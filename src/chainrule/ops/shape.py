@@ -40,7 +40,7 @@ def _reshape(x, shape):
         ) from None
 
 
-@_reshape.defvjp
+@_reshape.defvjp(saves=())
 def _reshape_vjp(g, ans, x, shape):
     return g.reshape(np.shape(raw(x))), None
 
@@ -72,7 +72,7 @@ def _permute(x, axes):
     return np.transpose(x, axes)
 
 
-@_permute.defvjp
+@_permute.defvjp(saves=())
 def _permute_vjp(g, ans, x, axes):
     return _permute(g, tuple(np.argsort(axes))), None
 
@@ -137,7 +137,7 @@ def _broadcast_to(x, shape):
     return np.broadcast_to(x, shape)
 
 
-@_broadcast_to.defvjp
+@_broadcast_to.defvjp(saves=())
 def _broadcast_to_vjp(g, ans, x, shape):
     return g, None  # the engine sums the broadcast axes back down
 
@@ -167,9 +167,9 @@ def astype(x, dtype):
     return np.asarray(x).astype(dtype)
 
 
-@astype.defvjp
+@astype.defvjp(saves=())
 def astype_vjp(g, ans, x, dtype):
-    return g.astype(np.result_type(raw(x))), None
+    return g.astype(raw(x).dtype), None
 
 
 # -- joining and splitting -------------------------------------------------------------------
@@ -180,7 +180,7 @@ def _concatenate(axis, *xs):
     return np.concatenate(xs, axis=axis)
 
 
-@_concatenate.defvjp
+@_concatenate.defvjp(saves=())
 def _concatenate_vjp(g, ans, axis, *xs):
     sizes = np.cumsum([np.shape(raw(x))[axis] for x in xs])[:-1]
     return (None, *split_at(g, tuple(int(s) for s in sizes), axis))
@@ -214,7 +214,7 @@ def _split_part(x, start, stop, axis):
     return x[tuple(index)]
 
 
-@_split_part.defvjp
+@_split_part.defvjp(saves=())
 def _split_part_vjp(g, ans, x, start, stop, axis):
     shape = np.shape(raw(x))
     widths = [(0, 0)] * len(shape)
@@ -259,7 +259,7 @@ def _pad(x, widths, value):
     return np.pad(x, widths, constant_values=value)
 
 
-@_pad.defvjp
+@_pad.defvjp(saves=())
 def _pad_vjp(g, ans, x, widths, value):
     index = tuple(slice(a, n - b) for (a, b), n in zip(widths, np.shape(ans)))
     return g[index], None, None
@@ -280,7 +280,7 @@ def tile(x, reps):
     return np.tile(x, reps)
 
 
-@tile.defvjp
+@tile.defvjp(saves=())
 def tile_vjp(g, ans, x, reps):
     shape = np.shape(raw(x))
     reps = (reps,) if isinstance(reps, int) else tuple(reps)
@@ -304,7 +304,7 @@ def flip(x, axis=None):
     return np.flip(x, axis)
 
 
-@flip.defvjp
+@flip.defvjp(saves=())
 def flip_vjp(g, ans, x, axis=None):
     return flip(g, axis), None
 
@@ -324,7 +324,7 @@ def _getitem(x, index):
     return x[index]
 
 
-@_getitem.defvjp
+@_getitem.defvjp(saves=("index",))
 def _getitem_vjp(g, ans, x, index):
     zeros = np.zeros(np.shape(raw(x)), dtype=np.result_type(raw(g)))
     return _index_add(zeros, index, g), None
@@ -354,7 +354,7 @@ def _index_add(x, index, values):
     return out
 
 
-@_index_add.defvjp
+@_index_add.defvjp(saves=("index",))
 def _index_add_vjp(g, ans, x, index, values, *, needs):
     values_bar = None
     if needs[2]:
@@ -372,7 +372,7 @@ def _index_set(x, index, values):
     return out
 
 
-@_index_set.defvjp
+@_index_set.defvjp(saves=("index",))
 def _index_set_vjp(g, ans, x, index, values, *, needs):
     x_bar = values_bar = None
     if needs[0]:
