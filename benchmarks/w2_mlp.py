@@ -95,11 +95,13 @@ def _chainrule_setup(batch: int = BATCH):
         h2 = (h1 @ w2 + b2).relu()
         log_probs = (h2 @ w3 + b3).log_softmax(axis=-1)
         loss = -log_probs[rows, labels].mean()
+        for p in params:
+            p.grad = None
         loss.backward()
-        with cr.no_grad():
-            for i, p in enumerate(params):
-                velocity[i] = MU * velocity[i] + p.grad
-                params[i] = (p - LR * velocity[i]).requires_grad_()
+        with cr.no_grad():  # in place, as torch.optim.SGD does
+            for p, v in zip(params, velocity):
+                v.mul_(MU).add_(p.grad)
+                p.sub_(v, alpha=LR)
         return loss
 
     return step

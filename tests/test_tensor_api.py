@@ -138,3 +138,24 @@ def test_bool_of_a_tensor():
     assert bool(cr.tensor([1.0])) is True
     with pytest.raises(ValueError, match="ambiguous"):
         bool(cr.tensor([1.0, 2.0]))
+
+
+def test_in_place_updates_work_on_leaves_inside_no_grad():
+    p = cr.tensor([1.0, 2.0], requires_grad=True)
+    v = cr.tensor([0.5, 0.5])
+    with cr.no_grad():
+        v.mul_(2).add_(cr.tensor([1.0, 1.0]), alpha=3)
+        p.sub_(v, alpha=0.5)
+    assert v.tolist() == [4.0, 4.0] and p.tolist() == [-1.0, 0.0]
+    p.grad = None
+    (p * p).sum().backward()  # still a leaf that requires grad
+    assert p.grad.tolist() == [-2.0, 0.0]
+
+
+def test_in_place_updates_that_would_corrupt_gradients_are_refused():
+    p = cr.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"only inside cr\.no_grad"):
+        p.add_(1.0)
+    y = p * 2
+    with pytest.raises(RuntimeError, match="computed in a graph"), cr.no_grad():
+        y.mul_(3)

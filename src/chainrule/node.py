@@ -16,6 +16,8 @@ Nodes speak the graph protocol of ``chainrule.graph`` (``parents``, ``op``, ``la
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 __all__ = ["Node", "Unsaved", "placeholder", "record"]
@@ -34,7 +36,7 @@ class Unsaved:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape))
+        return math.prod(self.shape)
 
     def __array__(self, dtype=None, copy=None):
         raise RuntimeError(

@@ -255,9 +255,62 @@ class Tensor:
 
         backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
 
+    # -- in place, outside the graph (optimizer updates), as PyTorch's trailing underscore --
+
+    def _check_in_place(self, op: str) -> None:
+        # an in-place change under a recording graph would silently corrupt its gradients
+        if self._node is not None:
+            raise RuntimeError(
+                f"{op}: this tensor was computed in a graph; changing it in place would corrupt "
+                "that graph's gradients (use the out-of-place form)"
+            )
+        if self.requires_grad and core.is_grad_enabled():
+            raise RuntimeError(
+                f"{op}: a leaf that requires grad is changed in place only inside cr.no_grad() "
+                "(as an optimizer step is)"
+            )
+
     def zero_(self) -> Tensor:
         """Fill with zeros in place (outside the graph); returns the tensor."""
         self.data[...] = 0
+        return self
+
+    def add_(self, other, alpha=1) -> Tensor:
+        """self += alpha * other, in place (PyTorch's add_); returns the tensor.
+
+        >>> import chainrule as cr
+        >>> v = cr.tensor([1.0, 2.0])
+        >>> v.mul_(0.5).add_(cr.tensor([1.0, 1.0]), alpha=2)
+        tensor([2.5, 3.0])
+        """
+        self._check_in_place("add_")
+        other = other.data if isinstance(other, Tensor) else other
+        self.data += other if alpha == 1 else other * alpha
+        return self
+
+    def sub_(self, other, alpha=1) -> Tensor:
+        """self -= alpha * other, in place; returns the tensor."""
+        self._check_in_place("sub_")
+        other = other.data if isinstance(other, Tensor) else other
+        self.data -= other if alpha == 1 else other * alpha
+        return self
+
+    def mul_(self, other) -> Tensor:
+        """self *= other, in place; returns the tensor."""
+        self._check_in_place("mul_")
+        self.data *= other.data if isinstance(other, Tensor) else other
+        return self
+
+    def div_(self, other) -> Tensor:
+        """self /= other, in place; returns the tensor."""
+        self._check_in_place("div_")
+        self.data /= other.data if isinstance(other, Tensor) else other
+        return self
+
+    def copy_(self, source) -> Tensor:
+        """Overwrite the values with source's (broadcast), in place; returns the tensor."""
+        self._check_in_place("copy_")
+        self.data[...] = source.data if isinstance(source, Tensor) else source
         return self
 
     # -- operators (their primitives are in chainrule.ops) ----------------------------------

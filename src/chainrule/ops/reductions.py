@@ -14,6 +14,8 @@ tensor([[0.0, 0.5],
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from chainrule.ops.core import nondifferentiable, primitive, raw
@@ -48,11 +50,12 @@ def _spread(g, x, axis, keepdims):
 
 
 def _count(x, axis) -> int:
+    # math.prod, not np.prod: on a tuple of ints it is ~30x faster, and this runs per backward
     shape = np.shape(raw(x))
     if axis is None:
-        return int(np.prod(shape))
+        return math.prod(shape)
     axes = (axis,) if isinstance(axis, (int, np.integer)) else axis
-    return int(np.prod([shape[a] for a in axes]))
+    return math.prod(shape[a] for a in axes)
 
 
 # -- sums and means ----------------------------------------------------------------------------
