@@ -242,21 +242,26 @@ def _propagate(node: Node, g, pending: dict, owned: set, create_graph: bool) -> 
             "backward(); pass retain_graph=True to the first one to backpropagate twice"
         )
     ans = _ans_for_rule(node, create_graph)
-    args = inputs if create_graph else tuple(raw(a) for a in inputs)
+    args = inputs if create_graph else tuple([raw(a) for a in inputs])
     if prim.vjp_takes_needs:
         needs = tuple(edge is not None for edge in node.edges)
         cotangents = prim.vjp(g, ans, *args, needs=needs, **node.params)
     else:
         cotangents = prim.vjp(g, ans, *args, **node.params)
-    handed_out: set[int] = set()
+    handed_out: list = []  # the arrays given to inputs so far (one array to two: not fresh)
     for edge, x_bar in zip(node.edges, cotangents):
         if edge is None or x_bar is None:
             continue
         x_bar = unbroadcast(x_bar, edge.shape)
         if anomaly_mode.enabled:
             _check_finite(node, x_bar)
-        fresh = not create_graph and _is_fresh(x_bar, g, ans, args, handed_out)
-        handed_out.add(id(x_bar))
+        # ownership only pays off for big arrays: small ones are cheaper to copy than to track
+        fresh = (
+            not create_graph
+            and getattr(x_bar, "size", 0) >= _OWNERSHIP_MIN_SIZE
+            and _is_fresh(x_bar, g, ans, args, handed_out)
+        )
+        handed_out.append(x_bar)
         key = id(edge)
         collected = pending.get(key)
         if collected is None:
@@ -271,7 +276,11 @@ def _propagate(node: Node, g, pending: dict, owned: set, create_graph: bool) -> 
             _mark(owned, key, type(total) is np.ndarray)
 
 
-def _is_fresh(x_bar, g, ans, args: tuple, handed_out: set) -> bool:
+# arrays smaller than this are added out of place and copied into leaves (cheap at that size)
+_OWNERSHIP_MIN_SIZE = 4096
+
+
+def _is_fresh(x_bar, g, ans, args: tuple, handed_out: list) -> bool:
     """Whether a rule's cotangent is a new array that nothing else refers to (so the engine
     may add into it in place, or keep it as a leaf's .grad without a copy)."""
     return (
@@ -280,7 +289,7 @@ def _is_fresh(x_bar, g, ans, args: tuple, handed_out: set) -> bool:
         and x_bar.flags.writeable
         and x_bar is not g
         and x_bar is not ans
-        and id(x_bar) not in handed_out
+        and not any(x_bar is other for other in handed_out)
         and not any(x_bar is a for a in args)
     )
 
