@@ -93,14 +93,30 @@ def time_workload(workload, warmup: int, repeat: int) -> list[Timing]:
         from benchmarks import memory  # it builds on this module
 
         return [memory.measure(workload, engine, warmup, repeat) for engine in workload.engines()]
-    timings = []
-    for engine, setup in workload.engines().items():
-        run = setup()
-        gc.collect()  # start each engine from the same, clean heap
-        samples = measure(run, warmup, repeat)
-        timings.append(summarise(engine, samples, getattr(workload, "FLOPS", None)))
-        del run
-    return timings
+    runs = {engine: setup() for engine, setup in workload.engines().items()}
+    samples = interleave(runs, warmup, repeat)
+    flops = getattr(workload, "FLOPS", None)
+    return [summarise(engine, samples[engine], flops) for engine in runs]
+
+
+def interleave(runs: dict, warmup: int, repeat: int) -> dict[str, list[float]]:
+    """Seconds of ``repeat`` timed calls of each run, taken in rounds: every engine once per
+    round, so that a machine that slows down for a while (a shared VM does) slows all engines
+    alike instead of whichever was being timed. Before each timed call, one untimed call:
+    it absorbs the previous engine's after-effects (thread pools still spinning, cold caches).
+    """
+    for run in runs.values():
+        for _ in range(warmup):
+            run()
+    samples: dict[str, list[float]] = {engine: [] for engine in runs}
+    for _ in range(repeat):
+        for engine, run in runs.items():
+            run()
+            gc.collect(0)
+            start = time.perf_counter()
+            run()
+            samples[engine].append(time.perf_counter() - start)
+    return samples
 
 
 def figure(timing: Timing, measured: str = "time") -> float:

@@ -33,12 +33,19 @@ def fake_workload(calls: dict[str, int]):
     )
 
 
-def test_every_engine_runs_warmup_plus_repeats_and_the_median_is_reported():
+def test_every_engine_runs_warmup_then_an_untimed_and_a_timed_call_per_round():
     calls = {"chainrule": 0, "peer": 0}
     timings = harness.time_workload(fake_workload(calls), warmup=2, repeat=5)
-    assert calls == {"chainrule": 7, "peer": 7}
+    assert calls == {"chainrule": 2 + 2 * 5, "peer": 2 + 2 * 5}
     assert [t.engine for t in timings] == ["chainrule", "peer"]
     assert all(t.runs == 5 and t.median > 0 for t in timings)
+
+
+def test_rounds_alternate_between_engines():
+    order = []
+    runs = {"a": lambda: order.append("a"), "b": lambda: order.append("b")}
+    harness.interleave(runs, warmup=0, repeat=2)
+    assert order == ["a", "a", "b", "b", "a", "a", "b", "b"]
 
 
 def test_ratios_are_peer_time_over_chainrule_time():
@@ -59,7 +66,10 @@ def test_measure_times_each_call_after_the_warmup(monkeypatch):
 
 
 def test_timings_report_median_and_spread(monkeypatch):
-    monkeypatch.setattr(harness, "measure", lambda run, warmup, repeat: [3.0, 1.0, 2.0])
+    def three_samples(runs, warmup, repeat):
+        return {engine: [3.0, 1.0, 2.0] for engine in runs}
+
+    monkeypatch.setattr(harness, "interleave", three_samples)
     workload = fake_workload({"chainrule": 0, "peer": 0})
     chainrule, _ = harness.time_workload(workload, warmup=0, repeat=3)
     assert (chainrule.median, chainrule.fastest, chainrule.slowest) == (2.0, 1.0, 3.0)
