@@ -99,11 +99,17 @@ def time_workload(workload, warmup: int, repeat: int) -> list[Timing]:
     return [summarise(engine, samples[engine], flops) for engine in runs]
 
 
+# a pause before each engine's turn, long enough for other engines' spinning threads to sleep
+SETTLE_SECONDS = 0.01
+
+
 def interleave(runs: dict, warmup: int, repeat: int) -> dict[str, list[float]]:
     """Seconds of ``repeat`` timed calls of each run, taken in rounds: every engine once per
     round, so that a machine that slows down for a while (a shared VM does) slows all engines
-    alike instead of whichever was being timed. Before each timed call, one untimed call:
-    it absorbs the previous engine's after-effects (thread pools still spinning, cold caches).
+    alike instead of whichever was being timed. Before each engine's turn, the previous one's
+    after-effects are cleared: its garbage collected (micrograd leaves cycles, which the
+    collector would otherwise clear during the next engine's call), a pause for its thread
+    pools to stop spinning (PyTorch's do, for a while), and one untimed call to warm caches.
     """
     for run in runs.values():
         for _ in range(warmup):
@@ -111,8 +117,9 @@ def interleave(runs: dict, warmup: int, repeat: int) -> dict[str, list[float]]:
     samples: dict[str, list[float]] = {engine: [] for engine in runs}
     for _ in range(repeat):
         for engine, run in runs.items():
+            gc.collect()
+            time.sleep(SETTLE_SECONDS)
             run()
-            gc.collect(0)
             start = time.perf_counter()
             run()
             samples[engine].append(time.perf_counter() - start)
