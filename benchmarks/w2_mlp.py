@@ -143,13 +143,18 @@ def _numpy_setup(batch: int = BATCH):
             h2.T @ probs,
             probs.sum(axis=0),
         )
-        for p, v, g in zip(params, velocity, grads):
-            v *= MU
-            v += g
-            p -= LR * v
+        momentum_update(params, velocity, grads)
         return loss
 
     return step
+
+
+def momentum_update(params, velocity, grads) -> None:
+    """SGD with momentum on ndarrays, in place, PyTorch's convention: v = mu v + g; p -= lr v."""
+    for p, v, g in zip(params, velocity, grads):
+        v *= MU
+        v += g
+        p -= LR * v
 
 
 def torch_module():

@@ -12,7 +12,7 @@ import functools
 import numpy as np
 
 from benchmarks.harness import installed
-from benchmarks.w2_mlp import BATCH, LR, MU, problem
+from benchmarks.w2_mlp import BATCH, LR, MU, momentum_update, problem
 
 
 def _autograd_setup(batch: int = BATCH):
@@ -36,10 +36,7 @@ def _autograd_setup(batch: int = BATCH):
 
     def step():
         loss, grads = loss_and_grads(params)
-        for p, v, g in zip(params, velocity, grads):
-            v *= MU
-            v += g
-            p -= LR * v
+        momentum_update(params, velocity, grads)
         return loss
 
     return step
