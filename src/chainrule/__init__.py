@@ -31,6 +31,7 @@ from chainrule.creation import (
     zeros,
     zeros_like,
 )
+from chainrule.function import Function, FunctionCtx
 from chainrule.graph import topological_order
 from chainrule.numeric import (
     GradcheckError,
@@ -139,6 +140,8 @@ from chainrule.tensor import Tensor
 
 __all__ = [
     "AnomalyError",
+    "Function",
+    "FunctionCtx",
     "GradcheckError",
     "Scalar",
     "Tensor",
