@@ -3,7 +3,7 @@
 Every engine starts from the same weights and batch (``problem``), computes the same loss
 (the mean of -log_softmax(logits)[row, label]) and takes the same SGD-with-momentum step in
 PyTorch's convention: v = MU * v + g; p -= LR * v. Each writes it the way its users would:
-chainrule with plain Tensor ops, PyTorch with its in-place ops, NumPy by hand (the floor).
+chainrule and PyTorch with their Tensor ops and in-place update methods, NumPy by hand (the floor).
 The peers that are not PyTorch live in ``w2_peers``. ``check()`` runs a few steps of every
 engine and asserts that their losses agree.
 """
@@ -57,8 +57,9 @@ def blas_threads() -> int:
 NOTE = (
     f"Same weights, batch and update for every engine (v = {MU} v + g; p -= {LR} v). "
     f"PyTorch runs with torch.set_num_threads({blas_threads()}), the thread count of NumPy's "
-    "BLAS here; JAX (XLA) uses its own pool over all cores. chainrule writes the update with "
-    "plain Tensor ops under no_grad (new tensors each step); PyTorch and NumPy update in place. "
+    "BLAS here; JAX (XLA) uses its own pool over all cores. chainrule and PyTorch write the "
+    "update with their in-place Tensor methods under no_grad (mul_, add_, sub_); NumPy with "
+    "in-place operators. "
     "PyTorch's loss is nll_loss(log_softmax(z)), the same mean of picked log-probabilities."
 )
 
