@@ -205,6 +205,14 @@ def test_collate_fn_sees_the_samples_of_each_batch():
     assert ds.item_calls == 10 and ds.batch_calls == 0
 
 
+def test_collate_keeps_numpy_dtypes_and_types_python_numbers_like_cr_tensor():
+    assert cr.data.default_collate([np.float64(1.5), np.float64(2.5)]).dtype == np.float64
+    assert cr.data.default_collate([np.int32(1), np.int32(2)]).dtype == np.int32
+    assert cr.data.default_collate([1.5, 2.5]).dtype == cr.get_default_dtype()
+    assert cr.data.default_collate([1, 2]).dtype == np.int64
+    assert cr.data.default_collate([True, False]).dtype == np.bool_
+
+
 def test_collate_of_samples_that_cannot_stack_says_why():
     with pytest.raises(ValueError, match="different shapes"):
         cr.data.default_collate([np.zeros(2), np.zeros(3)])
@@ -331,10 +339,14 @@ def test_stratified_split_gives_sklearns_class_counts(counts, test_size):
     assert np.bincount(test).tolist() == np.bincount(sk_test).tolist()
 
 
-def test_stratified_split_preserves_shares_and_partitions():
+@pytest.mark.parametrize("kind", ["ints", "strings", "tensor"])
+def test_stratified_split_preserves_shares_and_partitions(kind):
     y = np.repeat([0, 1, 2], [50, 30, 20])
+    labels = {"ints": y, "strings": np.array(["cat", "dog", "eel"])[y], "tensor": cr.tensor(y)}
     rows = np.arange(100)
-    rows_train, rows_test = cr.data.train_test_split(rows, test_size=0.2, stratify=y, seed=4)
+    rows_train, rows_test = cr.data.train_test_split(
+        rows, test_size=0.2, stratify=labels[kind], seed=4
+    )
     assert np.bincount(y[rows_test]).tolist() == [10, 6, 4]
     assert np.bincount(y[rows_train]).tolist() == [40, 24, 16]
     assert sorted(np.concatenate([rows_train, rows_test]).tolist()) == rows.tolist()

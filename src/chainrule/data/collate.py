@@ -22,9 +22,10 @@ __all__ = ["default_collate"]
 def default_collate(samples: list):
     """Stack ``samples`` along a new first axis, keeping their structure.
 
-    Arrays, Tensors and numbers become one Tensor (numbers: floats in the default dtype,
-    ints as int64, as ``cr.tensor`` makes them); tuples and lists become a tuple with one
-    batch per position; dicts a dict with one batch per key; strings stay a list.
+    Arrays, Tensors and numbers become one Tensor (arrays and NumPy numbers keep their
+    dtype; Python floats take the default dtype and ints int64, as in ``cr.tensor``);
+    tuples and lists become a tuple with one batch per position; dicts a dict with one
+    batch per key; strings stay a list.
     The batch is new data: it does not require grad and shares no memory with the samples.
 
     >>> default_collate([{"x": 1.5, "label": "a"}, {"x": 2.5, "label": "b"}])
@@ -39,7 +40,9 @@ def default_collate(samples: list):
         if len(shapes) > 1:
             raise ValueError(f"cannot stack samples of different shapes into a batch: {shapes}")
         return Tensor._wrap(np.stack(arrays))
-    if isinstance(first, (bool, int, float, np.generic)):
+    if isinstance(first, np.generic):  # NumPy numbers keep their dtype, as arrays do
+        return Tensor._wrap(np.array(samples))
+    if isinstance(first, (bool, int, float)):
         return Tensor._wrap(as_array(list(samples)))
     if isinstance(first, str):
         return list(samples)

@@ -14,7 +14,6 @@ import math
 
 import numpy as np
 
-from chainrule.creation import as_array
 from chainrule.data.dataset import Subset
 from chainrule.data.seeding import generator_from
 from chainrule.tensor import Tensor
@@ -94,7 +93,8 @@ def train_test_split(
         order = generator_from(seed).permutation(n)
         test, train = order[:n_test], order[n_test : n_test + n_train]
     else:
-        labels = as_array(stratify)
+        # np.asarray, not as_array: labels may be strings
+        labels = stratify.data if isinstance(stratify, Tensor) else np.asarray(stratify)
         if labels.shape[:1] != (n,):
             raise ValueError(f"stratify needs one label per sample ({n}), got shape {labels.shape}")
         train, test = _stratified_indices(labels, n_train, n_test, generator_from(seed))
