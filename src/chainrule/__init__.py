@@ -11,7 +11,7 @@
 tensor([2., 4.])
 """
 
-from chainrule import autograd
+from chainrule import autograd, data, io
 from chainrule._version import __version__
 from chainrule.autograd import AnomalyError, detect_anomaly, enable_grad, no_grad
 from chainrule.creation import (
@@ -33,6 +33,7 @@ from chainrule.creation import (
 )
 from chainrule.function import Function, FunctionCtx
 from chainrule.graph import topological_order
+from chainrule.io import load, save
 from chainrule.numeric import (
     GradcheckError,
     gradcheck,
@@ -166,6 +167,7 @@ __all__ = [
     "concatenate",
     "cos",
     "cumsum",
+    "data",
     "det",
     "detect_anomaly",
     "divide",
@@ -193,6 +195,7 @@ __all__ = [
     "greater_equal",
     "index_put",
     "inv",
+    "io",
     "is_grad_enabled",
     "isfinite",
     "isnan",
@@ -200,6 +203,7 @@ __all__ = [
     "less",
     "less_equal",
     "linspace",
+    "load",
     "log",
     "log1p",
     "log_softmax",
@@ -234,6 +238,7 @@ __all__ = [
     "repeat",
     "reshape",
     "round",
+    "save",
     "set_default_dtype",
     "set_grad_enabled",
     "sigmoid",
