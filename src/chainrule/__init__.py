@@ -31,6 +31,7 @@ from chainrule.creation import (
     zeros,
     zeros_like,
 )
+from chainrule.explain import explain
 from chainrule.graph import topological_order
 from chainrule.numeric import (
     GradcheckError,
@@ -175,6 +176,7 @@ __all__ = [
     "erf",
     "exp",
     "expand",
+    "explain",
     "expand_dims",
     "expm1",
     "eye",
