@@ -62,7 +62,8 @@ def explain(y, *, fold: bool = True, max_rows: int | None = DEFAULT_MAX_ROWS, gr
 
     Returns a ``Report``: ``print(report)`` shows the table, ``report.markdown()`` the same in
     Markdown, ``report.to_dict()`` the same as plain data (see ``Report.to_dict``), and
-    ``report.grads`` the gradient of ``y`` with respect to every input, by name.
+    ``report.grads`` the gradient of ``y`` with respect to every input, by name. No ``.grad``
+    is changed and no hook registered on a tensor is run.
 
     >>> import chainrule as cr
     >>> a, x, b = cr.Scalar(1.0, label="a"), cr.Scalar(2.0, label="x"), cr.Scalar(3.0, label="b")
@@ -220,7 +221,8 @@ class Report:
     def _title(self) -> str:
         expression = self.rows[-1]["expression"] if self.rows else ""
         shape = f"{self.output} = {expression}" if expression else self.output
-        title = f"Chain rule for {shape}: {self.engine} graph of {self.nodes:,} nodes"
+        nodes = f"{self.nodes:,} node" + ("s" if self.nodes != 1 else "")
+        title = f"Chain rule for {shape}: {self.engine} graph of {nodes}"
         if self.folded:
             title += f" in {self.rows_total:,} rows (steps by a number folded; fold=False: all)"
         return title
