@@ -220,8 +220,11 @@ def test_tensor_graphs_speak_the_node_protocol():
 def test_tensors_the_user_drops_are_freed_when_no_rule_needs_them():
     import weakref
 
-    x = cr.tensor(np.ones(4, np.float32), requires_grad=True)
-    w = cr.tensor(np.full(4, 2.0, np.float32), requires_grad=True)
+    from chainrule.node import KEEP_FOR_DISPLAY_BELOW
+
+    n = KEEP_FOR_DISPLAY_BELOW  # smaller arrays are kept for cr.explain
+    x = cr.tensor(np.ones(n, np.float32), requires_grad=True)
+    w = cr.tensor(np.full(n, 2.0, np.float32), requires_grad=True)
     product = x * w  # multiply keeps its inputs, not its output
     kept = weakref.ref(product.data)
     total = (product + 1).relu().sum()  # add keeps nothing; relu keeps only its output
@@ -229,6 +232,21 @@ def test_tensors_the_user_drops_are_freed_when_no_rule_needs_them():
     assert kept() is None
     total.backward()
     assert np.allclose(x.grad.data, 2.0) and np.allclose(w.grad.data, 1.0)
+
+
+def test_small_values_no_rule_reads_are_kept_for_display_but_hidden_from_rules():
+    from chainrule.node import Kept
+
+    x = cr.tensor(np.array([1.0, -2.0]), requires_grad=True)
+    product = x * 3.0  # multiply's rule does not read its output
+    node = product._node
+    total = (product + 1).sum()  # add's rule reads neither input
+    assert type(node.ans) is Kept and np.array_equal(node.data, [3.0, -6.0])
+    assert type(total._node.inputs[0]) is Kept
+    with pytest.raises(RuntimeError, match="saves="):
+        np.asarray(node.ans)  # to a rule, still values it did not declare
+    total.backward()
+    assert np.array_equal(x.grad.data, [3.0, 3.0])
 
 
 def test_values_a_rule_needs_are_kept_even_when_the_user_drops_them():

@@ -31,6 +31,7 @@ from chainrule.creation import (
     zeros,
     zeros_like,
 )
+from chainrule.explain import explain
 from chainrule.function import Function, FunctionCtx
 from chainrule.graph import topological_order
 from chainrule.io import load, save
@@ -180,6 +181,7 @@ __all__ = [
     "erf",
     "exp",
     "expand",
+    "explain",
     "expand_dims",
     "expm1",
     "eye",

@@ -24,7 +24,7 @@ import contextlib
 import numpy as np
 
 from chainrule.graph import topological_order
-from chainrule.node import Node, placeholder
+from chainrule.node import Node, Unsaved, placeholder
 from chainrule.ops.core import anomaly_mode, raw, set_grad_enabled, unbroadcast
 from chainrule.tensor import Tensor
 
@@ -225,7 +225,7 @@ def _ans_for_rule(node: Node, create_graph: bool):
     rule's use of it is differentiated too), or a shape-only placeholder if it was not saved."""
     if node.ans is None:
         return placeholder(node.shape, node.dtype)
-    if not create_graph:
+    if not create_graph or isinstance(node.ans, Unsaved):  # a Kept: values for display only
         return node.ans
     ans = Tensor._wrap(node.ans)
     ans.requires_grad = True

@@ -89,17 +89,21 @@ def as_array(data, dtype=None) -> np.ndarray:
     return array
 
 
-def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
+def tensor(data, dtype=None, requires_grad: bool = False, label: str | None = None) -> Tensor:
     """A tensor holding ``data`` (a number, nested lists, an ndarray or a Tensor), copied.
+    ``label`` names it in ``cr.explain`` reports (as ``Scalar(..., label=)`` does).
 
     >>> tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
     tensor([[1., 2.],
             [3., 4.]], requires_grad=True)
     """
     array = np.array(as_array(data, dtype), copy=True)
-    return (
-        Tensor._wrap(array).requires_grad_(requires_grad) if requires_grad else Tensor._wrap(array)
-    )
+    out = Tensor._wrap(array)
+    if requires_grad:
+        out.requires_grad_(True)
+    if label is not None:
+        out.label = label
+    return out
 
 
 def _float_dtype(dtype):

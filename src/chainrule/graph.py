@@ -31,7 +31,7 @@ import gc
 from collections.abc import Iterator
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["Node", "edges", "leaves", "topological_order"]
+__all__ = ["Node", "collector_paused", "edges", "leaves", "topological_order"]
 
 
 @runtime_checkable
@@ -67,7 +67,7 @@ def topological_order(root: Node) -> list[Node]:
     seen = {id(root)}
     # Each stack entry is a node and an iterator over the parents still to visit.
     stack = [(root, iter(root.parents))]
-    with _collector_paused():
+    with collector_paused():
         while stack:
             node, pending = stack[-1]
             for parent in pending:
@@ -82,7 +82,7 @@ def topological_order(root: Node) -> list[Node]:
 
 
 @contextlib.contextmanager
-def _collector_paused():
+def collector_paused():
     """Pause Python's cycle collector for a walk that allocates nothing cyclic.
 
     A walk of a deep graph holds one stack entry per level alive at once; the collector,

@@ -12,6 +12,10 @@ acyclic in memory and freed by reference counting.
 
 Nodes speak the graph protocol of ``chainrule.graph`` (``parents``, ``op``, ``label``,
 ``vjp``), as do leaf Tensors.
+
+Small arrays are the exception: an input or output of fewer than ``KEEP_FOR_DISPLAY_BELOW``
+elements that the rule does not read is kept anyway, wrapped in a ``Kept`` (to the rule still
+an ``Unsaved``), so that ``cr.explain`` can show the values of a small graph.
 """
 
 from __future__ import annotations
@@ -20,9 +24,15 @@ import math
 
 import numpy as np
 
-__all__ = ["Node", "Unsaved", "placeholder", "record"]
+__all__ = ["KEEP_FOR_DISPLAY_BELOW", "Kept", "Node", "Unsaved", "placeholder", "record"]
 
 _new = object.__new__
+
+# Arrays with fewer elements than this are kept for the explainer even where no rule reads
+# them. Why this size: the graphs people explain (a neuron, a tiny net) have small arrays, and
+# keeping one costs at most 16 KiB in float32; the activations of real training batches are far
+# larger and are still freed as early as before (the W2-big memory benchmark depends on it).
+KEEP_FOR_DISPLAY_BELOW = 4096
 
 
 class Unsaved:
@@ -48,11 +58,39 @@ class Unsaved:
         return f"Unsaved(shape={self.shape}, dtype={self.dtype})"
 
 
+class Kept(Unsaved):
+    """An Unsaved that also keeps the values, for display only (``cr.explain``).
+
+    A rule sees what it would see without it: a shape and a dtype, values refused; so a rule
+    that reads an input it did not declare in ``saves=`` still fails, on small arrays too.
+    """
+
+    __slots__ = ("value",)
+
+    def __repr__(self) -> str:
+        return f"Kept(shape={self.shape}, dtype={self.dtype})"
+
+
 def placeholder(shape: tuple, dtype) -> Unsaved:
     """An Unsaved of this shape and dtype."""
     out = _new(Unsaved)
     out.shape = shape
     out.dtype = dtype
+    return out
+
+
+def _unread(array: np.ndarray) -> Unsaved:
+    """What the graph keeps of an array no rule reads: its values if it is small, else only
+    its shape and dtype."""
+    if array.size >= KEEP_FOR_DISPLAY_BELOW:
+        return placeholder(array.shape, array.dtype)
+    base = array.base
+    if base is not None and getattr(base, "size", 0) >= KEEP_FOR_DISPLAY_BELOW:
+        array = array.copy()  # a small view must not keep a large array alive
+    out = _new(Kept)
+    out.shape = array.shape
+    out.dtype = array.dtype
+    out.value = array
     return out
 
 
@@ -62,7 +100,8 @@ class Node:
     # prim, params: the call. inputs: per argument, the value the rule will get (the input
     # itself if saved, else an Unsaved or a plain number). edges: per argument, the node
     # (or leaf Tensor) its gradient goes to, or None. parents: the edges that are not None.
-    # ans: the output's array if the rule reads it. shape, dtype: the output's.
+    # ans: the output's array if the rule reads it (a Kept if it does not but the array is
+    # small; None otherwise). shape, dtype: the output's.
     # hooks, retain (a weakref to the Tensor keeping .grad), label, created_at: rarely set.
     __slots__ = (
         "prim",
@@ -85,8 +124,9 @@ class Node:
 
     @property
     def data(self):
-        """The output's values, if the rule kept them (else None: the output was freed)."""
-        return self.ans
+        """The output's values, if they were kept (else None: the output was freed)."""
+        ans = self.ans
+        return ans.value if type(ans) is Kept else ans
 
     @property
     def grad(self):
@@ -132,15 +172,18 @@ def record(array: np.ndarray, prim, args: tuple, params: dict, tensor_type) -> N
             else:
                 edges.append(None)
             kept = saves is None or position in saves
-            inputs.append(a if kept else placeholder(a.data.shape, a.data.dtype))
+            inputs.append(a if kept else _unread(a.data))
         else:
             edges.append(None)
             keep = saves is None or position in saves or not isinstance(a, np.ndarray)
-            inputs.append(a if keep else placeholder(a.shape, a.dtype))
+            inputs.append(a if keep else _unread(a))
     node.inputs = tuple(inputs)
     node.edges = tuple(edges)
     node.parents = tuple(parents)
-    node.ans = array if prim.saves_ans else None
+    if prim.saves_ans:
+        node.ans = array
+    else:
+        node.ans = _unread(array) if array.size < KEEP_FOR_DISPLAY_BELOW else None
     node.shape = array.shape
     node.dtype = array.dtype
     node.hooks = None

@@ -30,7 +30,7 @@ from numbers import Real
 from chainrule.floatmath import divide, exp, exponent_grad, log, power, trig
 from chainrule.graph import topological_order
 
-__all__ = ["Scalar"]
+__all__ = ["FORMULAS", "Scalar", "formula_key"]
 
 _new = object.__new__
 _nan = math.nan
@@ -62,6 +62,45 @@ def _node(data: float, opcode, x: Scalar, dx: float, y: Scalar | None = None, dy
     out._opcode = opcode
     out.label = None
     return out
+
+
+# How each op reads as math, for the chain-rule report (chainrule.explain): the node's
+# expression, then its local derivative with respect to each input, in the order of
+# local_grads(). {x} and {y} stand for the inputs' names, {c} for the plain number and {c_1}
+# for that number minus 1. Keyed by formula_key(opcode). Every op defined below has an entry
+# here (a test checks it), so a new op comes with its formula.
+FORMULAS: dict = {
+    "+": ("{x} + {y}", ("1", "1")),
+    "-": ("{x} − {y}", ("1", "−1")),
+    "*": ("{x}·{y}", ("{y}", "{x}")),
+    "/": ("{x}/{y}", ("1/{y}", "−{x}/{y}^2")),
+    "**": ("{x}^{y}", ("{y}·{x}^({y} − 1)", "{x}^{y}·ln({x})")),
+    ("+", False): ("{x} + {c}", ("1",)),
+    ("+", True): ("{c} + {x}", ("1",)),
+    ("-", False): ("{x} − {c}", ("1",)),
+    ("-", True): ("{c} − {x}", ("−1",)),
+    ("*", False): ("{x}·{c}", ("{c}",)),
+    ("*", True): ("{c}·{x}", ("{c}",)),
+    ("/", False): ("{x}/{c}", ("1/{c}",)),
+    ("/", True): ("{c}/{x}", ("−{c}/{x}^2",)),
+    ("**", False): ("{x}^{c}", ("{c}·{x}^{c_1}",)),
+    ("**", True): ("{c}^{x}", ("{c}^{x}·ln({c})",)),
+    "neg": ("−{x}", ("−1",)),
+    "abs": ("|{x}|", ("sign({x})",)),
+    "exp": ("exp({x})", ("exp({x})",)),
+    "log": ("ln({x})", ("1/{x}",)),
+    "sqrt": ("√{x}", ("1/(2·√{x})",)),
+    "sin": ("sin({x})", ("cos({x})",)),
+    "cos": ("cos({x})", ("−sin({x})",)),
+    "tanh": ("tanh({x})", ("1 − tanh({x})^2",)),
+    "sigmoid": ("σ({x})", ("σ({x})·(1 − σ({x}))",)),
+    "relu": ("relu({x})", ("1 if {x} > 0 else 0",)),
+}
+
+
+def formula_key(opcode) -> str | tuple[str, bool]:
+    """The key of an opcode in FORMULAS: the op's name, or (symbol, constant_first)."""
+    return opcode if type(opcode) is str else (opcode[0], opcode[2])
 
 
 class Scalar:

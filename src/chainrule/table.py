@@ -53,6 +53,8 @@ class Table:
     rows: Sequence[Sequence]
     title: str = ""
     notes: list[str] = field(default_factory=list)
+    # a line of text shown before row i (say, where rows were left out): {i: text}
+    gaps: dict[int, str] = field(default_factory=dict)
 
     def __post_init__(self):
         for i, row in enumerate(self.rows):
@@ -89,7 +91,12 @@ class Table:
         out = [self.title] if self.title else []
         out.append(line(self.columns))
         out.append("  ".join("-" * w for w in widths))
-        out.extend(line(row) for row in cells)
+        for i, row in enumerate(cells):
+            if i in self.gaps:
+                out.append(self.gaps[i])
+            out.append(line(row))
+        if len(cells) in self.gaps:
+            out.append(self.gaps[len(cells)])
         out.extend(self.notes)
         return "\n".join(out)
 
@@ -99,7 +106,13 @@ class Table:
         out = [f"**{self.title}**", ""] if self.title else []
         out.append("| " + " | ".join(self.columns) + " |")
         out.append("|" + "|".join("---:" if num else "---" for num in numeric) + "|")
-        out.extend("| " + " | ".join(row) + " |" for row in self._cells())
+        cells = self._cells()
+        blank = [""] * (len(self.columns) - 1)
+        for i, row in enumerate(cells + [None]):
+            if i in self.gaps:
+                out.append(_markdown_row([self.gaps[i], *blank]))
+            if row is not None:
+                out.append(_markdown_row(row))
         if self.notes:
             out.append("")
             out.extend(self.notes)
@@ -107,3 +120,8 @@ class Table:
 
     def __str__(self) -> str:
         return self.text()
+
+
+def _markdown_row(cells: Sequence[str]) -> str:
+    # a "|" inside a cell (|u| for an absolute value) would end the cell
+    return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
