@@ -113,6 +113,13 @@ def test_tensor_in_tensor_out_off_the_graph():
     g = cr.grad(lambda x: (x * x).sum())(x)
     assert isinstance(g, cr.Tensor) and not g.requires_grad
     np.testing.assert_allclose(g.numpy(), 2 * x.numpy())
+    for mode in ("reverse", "forward"):
+        jac = cr.jacobian(lambda x: x.exp(), mode=mode)(x)
+        assert isinstance(jac, cr.Tensor) and not jac.requires_grad
+        np.testing.assert_allclose(jac.numpy(), np.diag(np.exp(x.numpy())), **EXACT)
+    out, tangent = cr.jvp(lambda x: x.exp(), (x,), (np.ones(3),))
+    assert isinstance(out, cr.Tensor) and isinstance(tangent, cr.Tensor)
+    assert not out.requires_grad and not tangent.requires_grad
 
 
 def test_pytrees_keep_their_structure():
@@ -269,6 +276,21 @@ def test_hessian_with_two_argnums_gives_blocks():
     np.testing.assert_allclose(hyy, 2 * x.sum() * np.eye(3), **EXACT)
 
 
+def test_hessian_of_a_dict_nests_input_structure_twice():
+    def f(p):
+        return (p["a"] ** 2 * p["b"]).sum() + p["b"].sin() * p["a"][0]
+
+    p = {"a": draw((2,), salt=25), "b": 0.6}
+    h = cr.hessian(f)(p)
+    assert list(h) == ["a", "b"] and list(h["a"]) == ["a", "b"]
+    assert h["a"]["a"].shape == (2, 2) and h["a"]["b"].shape == (2,) and type(h["b"]["b"]) is float
+    flat = cr.hessian(lambda z: f({"a": z[:2], "b": z[2]}))(np.append(p["a"], 0.6))
+    np.testing.assert_allclose(h["a"]["a"], flat[:2, :2], **EXACT)
+    np.testing.assert_allclose(h["a"]["b"], flat[:2, 2], **EXACT)
+    np.testing.assert_allclose(h["b"]["a"], flat[2, :2], **EXACT)
+    np.testing.assert_allclose(h["b"]["b"], flat[2, 2], **EXACT)
+
+
 def test_hessian_of_linear_and_constant_functions_is_zero():
     x = draw((3,))
     np.testing.assert_array_equal(cr.hessian(lambda x: (2 * x).sum())(x), np.zeros((3, 3)))
@@ -304,6 +326,16 @@ def test_vjp_is_the_cotangent_times_the_jacobian():
     # the function can be called again, with another cotangent
     gx2, _ = vjp_fn(2 * u)
     np.testing.assert_allclose(gx2, 2 * gx, **EXACT)
+
+
+def test_vjp_fn_is_differentiable_in_its_cotangent():
+    # g(u) = |uᵀJ|^2 has gradient 2 J Jᵀ u: the VJP is recorded when u is on a graph
+    x = draw((3,), salt=23)
+    _, vjp_fn = cr.vjp(lambda x: cr.stack([(x * x).sum(), x.sin().sum()]), x)
+    jac = np.stack([2 * x, np.cos(x)])
+    u = rng(24).standard_normal(2)
+    g = cr.grad(lambda u: (vjp_fn(u)[0] ** 2).sum())(u)
+    np.testing.assert_allclose(g, 2 * jac @ jac.T @ u, **EXACT)
 
 
 def test_jvp_and_vjp_on_pytrees():

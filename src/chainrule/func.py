@@ -296,8 +296,11 @@ def _jacobian(name: str, f, argnums, mode: str, has_aux: bool):
             outputs, dot_sets, treedef, aux = pushed
             blocks = forward_blocks(spec, outputs, dot_sets)
             keep_graph = spec.keep_graph
-        else:
-            pullback = linearize(name, f, spec, has_aux, kwargs)
+        else:  # reverse mode, or the Scalar engine (which has no forward mode)
+            if mode == "forward":
+                pullback = ScalarPullback(name, f, spec, has_aux, kwargs)
+            else:
+                pullback = linearize(name, f, spec, has_aux, kwargs)
             blocks = reverse_blocks(spec, pullback)
             treedef, aux, keep_graph = pullback.treedef, pullback.aux, pullback.keep_graph
         per_output = [

@@ -117,6 +117,7 @@ def refuse_scalar_output(name: str, spec: Arguments) -> None:
 
 
 def linearize(name: str, f, spec: Arguments, has_aux: bool, kwargs: dict):
+    """f evaluated for reverse mode, on the engine its arguments (or its output) call for."""
     if spec.uses_scalars:
         return ScalarPullback(name, f, spec, has_aux, kwargs)
     try:
@@ -167,13 +168,13 @@ def reverse_blocks(spec: Arguments, pullback) -> list[list]:
                 seed[index] = 1
                 cotangents = [None] * len(pullback.outputs)
                 cotangents[i] = seed
-                grads, record = pullback.pull(cotangents)
+                grads, _ = pullback.pull(cotangents)
                 for row, g, in_shape, in_dtype in zip(rows, grads, spec.shapes, spec.dtypes):
                     row.append(np.zeros(in_shape, in_dtype) if g is None else g)
         blocks.append(
             [
                 assemble(
-                    row if row else [],
+                    row,
                     shape + in_shape,
                     np.result_type(dtype, in_dtype),
                     0,
