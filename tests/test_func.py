@@ -480,6 +480,7 @@ def test_a_function_that_returns_scalars_is_run_on_the_scalar_engine():
         return (weight * x).relu() + x * x
 
     assert cr.grad(f)(0.5) == pytest.approx(1.7 + 1.0, rel=1e-12)
+    assert weight.grad == 0.0  # f's own Scalars keep their .grad
     assert cr.derivative(f)(-0.5) == pytest.approx(-1.0, rel=1e-12)
     jac = cr.jacobian(lambda x, y: [weight * x * y, x + y], argnums=(0, 1))(0.5, 2.0)
     np.testing.assert_allclose(jac, [[1.7 * 2.0, 1.7 * 0.5], [1.0, 1.0]], **EXACT)

@@ -3,13 +3,18 @@ hessian, jvp, vjp, hvp and derivative.
 
 A transform takes a function and gives back its derivative as a function:
 
+>>> import math
+>>> import numpy as np
 >>> import chainrule as cr
 >>> cr.grad(lambda x: x ** 3)(2.0)                        # 3 x**2 at x = 2
 12.0
 >>> cr.derivative(lambda x: x ** 3, n=3)(2.0)             # d3/dx3 x**3 = 6
 6.0
->>> cr.grad(cr.grad(lambda x: x.sin()))(0.0)              # -sin(0)
--0.0
+>>> cr.grad(cr.grad(lambda x: x.sin()))(0.5) == -math.sin(0.5)
+True
+>>> cr.hessian(lambda x: (x ** 3).sum())(np.array([1.0, 2.0]))    # diag(6 x)
+array([[ 6.,  0.],
+       [ 0., 12.]])
 
 **Inputs and results.** Arguments may be floats (and ints, taken as floats), ndarrays,
 Tensors, or lists, tuples and dicts of them (pytrees). Results come back in the same kind and
@@ -33,7 +38,7 @@ over reverse, as in JAX, and ``hvp`` one JVP of the gradient.
 **Scalars.** The Scalar engine is used when an argument to differentiate is a ``cr.Scalar``,
 or when the arguments are numbers and f, called on Tensors, returns a Scalar (f is then
 called again on Scalars): code written for micrograd-style Scalars gets its first
-derivatives. The Scalar engine has no higher derivatives: ``hessian``, ``hvp`` and
+derivatives, as floats. The Scalar engine has no higher derivatives: ``hessian``, ``hvp`` and
 ``derivative(n >= 2)`` on it raise an error.
 """
 

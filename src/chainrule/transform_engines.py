@@ -15,6 +15,7 @@ import numpy as np
 from chainrule import forward
 from chainrule.autograd import enable_grad
 from chainrule.autograd import grad as _backward_grad
+from chainrule.graph import topological_order
 from chainrule.ops.core import raw
 from chainrule.pytree import tree_flatten
 from chainrule.scalar import Scalar
@@ -85,6 +86,8 @@ class ScalarPullback:
         out, self.aux = split_aux(name, result, has_aux)
         leaves, self.treedef = tree_flatten(out)
         self.outputs = [self._output(name, leaf) for leaf in leaves]
+        # every node backward will write .grad into, Scalars of the caller's (f's closure) too
+        self._nodes = list({id(n): n for o in self.outputs for n in topological_order(o)}.values())
 
     @staticmethod
     def _output(name: str, leaf) -> Scalar:
@@ -98,12 +101,17 @@ class ScalarPullback:
         )
 
     def pull(self, cotangents: list) -> tuple[list, bool]:
+        """As TensorPullback.pull; the ``.grad`` of every Scalar is left as it was found."""
+        saved = [(node, node.grad) for node in self._nodes]
         for variable in self.variables:
             variable.grad = 0.0
         for out, cotangent in zip(self.outputs, cotangents):
             if cotangent is not None:
                 out.backward(float(raw(cotangent)))  # leaves add up what each output sends
-        return [variable.grad for variable in self.variables], False
+        grads = [variable.grad for variable in self.variables]
+        for node, grad in saved:
+            node.grad = grad
+        return grads, False
 
 
 def refuse_scalar_output(name: str, spec: Arguments) -> None:
