@@ -143,7 +143,8 @@ def _as_tensor(g) -> Tensor:
 
 def _run(root, seed, retain_graph: bool, create_graph: bool, capture: dict | None = None):
     """One backward pass from root. With ``capture`` (id -> None for chosen tensors' graph
-    objects), their gradients are stored there instead of in leaves' ``.grad``."""
+    objects), their gradients are stored there, and only the part of the graph that leads to
+    them is visited: no leaf's ``.grad`` changes (as in torch.autograd.grad)."""
     if not root.requires_grad:
         raise RuntimeError(
             "backward: this tensor does not require grad, so nothing can be differentiated "
@@ -151,6 +152,9 @@ def _run(root, seed, retain_graph: bool, create_graph: bool, capture: dict | Non
         )
     start = _graph_object(root)
     order = topological_order(start)
+    passing = None  # with capture: the items whose gradient goes on to their inputs
+    if capture is not None:
+        order, passing = _leading_to(order, capture)
     pending = {id(start): seed}
     owned: set[int] = set()  # ids of graph objects whose pending gradient only we hold
     previous = set_grad_enabled(create_graph)
@@ -169,7 +173,7 @@ def _run(root, seed, retain_graph: bool, create_graph: bool, capture: dict | Non
             if capture is not None and key in capture:
                 captured = capture[key]
                 capture[key] = g if captured is None else captured + g
-                if not is_node:
+                if key not in passing:
                     continue
             elif not is_node:
                 _accumulate_leaf(item, g, create_graph, key in owned)
@@ -185,6 +189,27 @@ def _run(root, seed, retain_graph: bool, create_graph: bool, capture: dict | Non
     finally:
         quiet.__exit__(None, None, None)
         set_grad_enabled(previous)
+
+
+def _leading_to(order: list, capture: dict) -> tuple[list, set]:
+    """The items of a topological order from which a captured item can be reached, and the
+    ids of those among them from which another captured item can be reached through their
+    inputs.
+
+    Past the captured inputs (into the graph that made them, say an outer derivative's) and on
+    branches that never reach them, backward would only do useless work, free graph that others
+    still use, and write into the ``.grad`` of leaves nobody asked about."""
+    useful: set[int] = set()
+    passing: set[int] = set()
+    kept = []
+    for item in order:  # parents come before children
+        through = any(id(parent) in useful for parent in item.parents)
+        if through or id(item) in capture:
+            useful.add(id(item))
+            kept.append(item)
+            if through:
+                passing.add(id(item))
+    return kept, passing
 
 
 def _leaf_hooks(leaf: Tensor):
