@@ -20,10 +20,20 @@ from benchmarks import (
     w2_big,
     w2_mlp,
     w3_elementwise,
+    w4_second_order,
     w5_matmuls,
 )
 
-WORKLOADS = [w1_moons_mlp, w1b_chain, w2_mlp, w3_elementwise, w2_big, w5_matmuls]
+WORKLOADS = [
+    w1_moons_mlp,
+    w1b_chain,
+    w2_mlp,
+    w3_elementwise,
+    w4_second_order.HESSIAN,
+    w4_second_order.HVP,
+    w2_big,
+    w5_matmuls,
+]
 HERE = Path(__file__).resolve().parent
 RESULTS_JSON = HERE / "results.json"
 RESULTS_MD = HERE / "RESULTS.md"

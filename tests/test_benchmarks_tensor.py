@@ -9,7 +9,16 @@ import types
 import numpy as np
 import pytest
 
-from benchmarks import harness, memory, run, w2_big, w2_mlp, w3_elementwise, w5_matmuls
+from benchmarks import (
+    harness,
+    memory,
+    run,
+    w2_big,
+    w2_mlp,
+    w3_elementwise,
+    w4_second_order,
+    w5_matmuls,
+)
 
 FLOOR = ["chainrule", "numpy"]  # always installed; the peers' imports alone take seconds
 
@@ -145,3 +154,27 @@ def test_a_workload_repeat_caps_the_runner_repeat():
 def test_the_new_workloads_are_registered():
     names = [w.NAME for w in run.WORKLOADS]
     assert {"W2", "W3", "W2-big", "W5"} <= set(names)
+
+
+@pytest.mark.parametrize("workload", [w4_second_order.HESSIAN, w4_second_order.HVP])
+def test_w4_chainrule_matches_the_hessian_worked_out_by_hand(workload):
+    results = workload.check(names=FLOOR)
+    assert set(results) == set(FLOOR)
+
+
+def test_w4_by_hand_hessian_is_rosenbrocks():
+    # the floor itself, against finite differences of an independent gradient formula
+    x, v = w4_second_order.point(6)
+
+    def gradient(p):
+        g = np.zeros_like(p)
+        g[:-1] = -400 * p[:-1] * (p[1:] - p[:-1] ** 2) - 2 * (1 - p[:-1])
+        g[1:] += 200 * (p[1:] - p[:-1] ** 2)
+        return g
+
+    h = 1e-6
+    numeric = np.stack(
+        [(gradient(x + h * e) - gradient(x - h * e)) / (2 * h) for e in np.eye(6)], axis=1
+    )
+    assert np.allclose(w4_second_order.hessian_by_hand(x), numeric, atol=1e-5)
+    assert np.allclose(w4_second_order.hvp_by_hand(x, v), numeric @ v, atol=1e-5)
