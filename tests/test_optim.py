@@ -412,6 +412,10 @@ def test_load_state_dict_refuses_a_mismatch_and_changes_nothing():
     ):
         swapped.load_state_dict(sd)
     assert swapped.param_groups[0]["lr"] == 0.5 and not swapped.state
+    bad = dict(sd, param_groups=[dict(sd["param_groups"][0], momentum=-1)])
+    with pytest.raises(ValueError, match=r"momentum must be >= 0, got -1 \(param group 0 of"):
+        opt.load_state_dict(bad)
+    assert opt.param_groups[0]["momentum"] == 0.9
 
 
 # -- hyperparameter checks ---------------------------------------------------------------------

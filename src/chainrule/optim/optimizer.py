@@ -212,6 +212,15 @@ class Optimizer:
 
         State values may be Tensors, ndarrays or numbers; buffers take the dtype of their
         parameter. Indices may be ints or their strings (as some file formats keep them).
+
+        >>> import chainrule as cr
+        >>> w = cr.tensor([1.0, 2.0], requires_grad=True)
+        >>> opt = cr.optim.Adam([w], lr=0.1)
+        >>> (w * w).sum().backward(); opt.step()
+        >>> again = cr.optim.Adam([w])
+        >>> again.load_state_dict(opt.state_dict())
+        >>> again.param_groups[0]["lr"], again.state[w]["step"], again.state[w]["exp_avg"]
+        (0.1, 1, tensor([0.2, 0.4]))
         """
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
@@ -239,11 +248,18 @@ class Optimizer:
             states[p] = {
                 name: _loaded(name, value, p, index) for name, value in saved_state.items()
             }
+        new_groups = []
+        for i, saved in enumerate(saved_groups):
+            new = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
+            for name, default in self.defaults.items():
+                new.setdefault(name, default)
+            self._validate(new, f" (param group {i} of the state dict)")
+            new_groups.append(new)
         # everything checked: now replace (a failed load leaves the optimizer as it was)
-        for group, saved in zip(self.param_groups, saved_groups):
+        for group, new in zip(self.param_groups, new_groups):
             params = group["params"]
             group.clear()
-            group.update({k: copy.deepcopy(v) for k, v in saved.items() if k != "params"})
+            group.update(new)
             group["params"] = params
         self.state = defaultdict(dict, states)
 
