@@ -11,7 +11,7 @@
 tensor([2., 4.])
 """
 
-from chainrule import autograd, data, io
+from chainrule import autograd, data, io, optim
 from chainrule._version import __version__
 from chainrule.autograd import AnomalyError, detect_anomaly, enable_grad, no_grad
 from chainrule.creation import (
@@ -249,6 +249,7 @@ __all__ = [
     "numerical_jacobian",
     "ones",
     "ones_like",
+    "optim",
     "outer",
     "pad",
     "permute",
