@@ -37,8 +37,18 @@ REDUCTIONS = ("mean", "sum", "none")
 _BCE_EPSILON = float(np.float32(1e-12))
 
 
-def _targets(x_shape: tuple, target: np.ndarray, ignore_index: int, op: str):
-    """Checked class indices: (targets with ignored ones set to 0, mask of those that count)."""
+def _split(target: np.ndarray, ignore_index: int):
+    """(targets with the ignored ones set to 0, a mask of the ones that count, or None when
+    all of them do)."""
+    counts = target != ignore_index
+    if counts.all():
+        return target, None
+    return np.where(counts, target, 0), counts
+
+
+def _checked_targets(x_shape: tuple, target, ignore_index: int, op: str):
+    """_split's result for class indices checked against the input: integers, of the input's
+    shape without the class axis, each a class or ignore_index."""
     target = np.asarray(target)
     if target.dtype.kind not in "iu":
         raise TypeError(
@@ -51,14 +61,12 @@ def _targets(x_shape: tuple, target: np.ndarray, ignore_index: int, op: str):
             f"{op}: expected a target of shape {expected} for an input of shape {x_shape}, "
             f"got {target.shape}"
         )
-    counts = target != ignore_index
+    safe, counts = _split(target, ignore_index)
     classes = x_shape[1]
-    bad = counts & ((target < 0) | (target >= classes))
-    if bad.any():
-        raise IndexError(
-            f"{op}: target {target[bad].flat[0]} is out of bounds for {classes} classes"
-        )
-    return np.where(counts, target, 0), counts
+    if safe.size and (safe.min() < 0 or safe.max() >= classes):
+        bad = target[(safe < 0) | (safe >= classes)].flat[0]
+        raise IndexError(f"{op}: target {bad} is out of bounds for {classes} classes")
+    return safe, counts
 
 
 def _class_axis(values: np.ndarray, ndim: int) -> np.ndarray:
@@ -66,36 +74,53 @@ def _class_axis(values: np.ndarray, ndim: int) -> np.ndarray:
     return values.reshape((1, -1) + (1,) * (ndim - 2))
 
 
-def _picked(x: np.ndarray, safe_target: np.ndarray) -> np.ndarray:
+def _picked(x: np.ndarray, safe: np.ndarray) -> np.ndarray:
     """x[i, target_i, ...]: the entries of the target classes, of the target's shape."""
-    return np.take_along_axis(x, safe_target[:, None], axis=1)[:, 0]
+    if x.ndim == 2:  # the common case, by plain fancy indexing (cheaper than take_along_axis)
+        return x[np.arange(len(safe)), safe]
+    return np.take_along_axis(x, safe[:, None], axis=1)[:, 0]
 
 
-def _target_weights(safe_target, counts, weight, dtype) -> np.ndarray:
-    """Each target's class weight, 0 for ignored ones."""
-    w_t = counts.astype(dtype)
-    if weight is not None:
-        w_t *= np.asarray(weight, dtype=dtype)[safe_target]
-    return w_t
+def _subtract_at_targets(x: np.ndarray, safe: np.ndarray, values) -> None:
+    """x[i, target_i, ...] -= values[i, ...], in place."""
+    if x.ndim == 2:
+        x[np.arange(len(safe)), safe] -= values
+        return
+    index = safe[:, None]
+    picked = np.take_along_axis(x, index, axis=1)
+    np.put_along_axis(x, index, picked - np.expand_dims(values, 1), axis=1)
 
 
-def _reduce(losses: np.ndarray, w_t: np.ndarray, reduction: str):
+def _target_weights(safe, counts, weight, dtype):
+    """Each target's class weight, 0 for ignored ones; None when all are 1."""
+    if weight is None:
+        return None if counts is None else counts.astype(dtype)
+    w_t = np.asarray(weight, dtype=dtype)[safe]
+    return w_t if counts is None else w_t * counts
+
+
+def _denominator(w_t, safe: np.ndarray, dtype):
+    """What reduction="mean" divides by: the summed weights of the targets that count."""
+    return dtype.type(safe.size) if w_t is None else w_t.sum(dtype=dtype)
+
+
+def _reduce(losses: np.ndarray, denominator, reduction: str):
     if reduction == "none":
         return losses
     total = losses.sum()
     if reduction == "sum":
         return total
     with np.errstate(invalid="ignore", divide="ignore"):  # all targets ignored: nan, as torch
-        return total / w_t.sum()
+        return total / denominator
 
 
-def _scale(g, w_t, x_ndim: int, reduction: str):
-    """What each row's gradient is multiplied by: g itself (reduction none, per row), or g
-    over the mean's denominator."""
+def _scale(g, denominator, reduction: str):
+    """What each row's gradient is multiplied by: g itself (reduction none, one per row,
+    broadcast along the class axis), or g over the mean's denominator."""
     if reduction == "none":
         return g.reshape(g.shape[:1] + (1,) + g.shape[1:])
     if reduction == "mean":
-        return g / w_t.sum().astype(w_t.dtype)
+        return g / denominator
     return g
 
 
@@ -116,59 +141,70 @@ def cross_entropy(
     x = np.asarray(x)
     if x.ndim < 2:
         raise ValueError(f"cross_entropy: the input must be (N, C, ...), got shape {x.shape}")
-    safe, counts = _targets(x.shape, target, ignore_index, "cross_entropy")
+    safe, counts = _checked_targets(x.shape, target, ignore_index, "cross_entropy")
     shifted = x - x.max(axis=1, keepdims=True)
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    logsumexp = np.log(np.exp(shifted).sum(axis=1))
+    losses = logsumexp - _picked(shifted, safe)  # -log softmax(x)[target]
     w_t = _target_weights(safe, counts, weight, x.dtype)
-    losses = -w_t * _picked(log_probs, safe)
+    if w_t is not None:
+        losses *= w_t
     if label_smoothing:
+        # -sum_c w_c log softmax(x)_c = sum(w) logsumexp - sum_c w_c shifted_c
         classes = x.shape[1]
-        if weight is not None:
-            log_probs = log_probs * _class_axis(np.asarray(weight, dtype=x.dtype), x.ndim)
-        smooth = -log_probs.sum(axis=1) * counts
+        if weight is None:
+            smooth = classes * logsumexp - shifted.sum(axis=1)
+        else:
+            w = _class_axis(np.asarray(weight, dtype=x.dtype), x.ndim)
+            smooth = w.sum() * logsumexp - (shifted * w).sum(axis=1)
+        if counts is not None:
+            smooth *= counts
         losses = (1 - label_smoothing) * losses + (label_smoothing / classes) * smooth
-        losses = losses.astype(x.dtype, copy=False)
-    return _reduce(losses, w_t, reduction)
+    return _reduce(losses, _denominator(w_t, safe, x.dtype), reduction)
 
 
 @cross_entropy.defvjp(saves=("x", "target", "weight"))
 def cross_entropy_vjp(
     g, ans, x, target, weight=None, *, ignore_index=-100, label_smoothing=0.0, reduction="mean"
 ):
+    # each row's target distribution q: a weighted one-hot ("hit", 1 - label_smoothing of
+    # it) plus a weighted uniform part ("spread"); the gradient is softmax * sum(q) - q
     x_shape, dtype = np.shape(raw(x)), np.result_type(raw(x))
-    safe, counts = _targets(x_shape, target, ignore_index, "cross_entropy")
+    safe, counts = _split(np.asarray(target), ignore_index)
     w_t = _target_weights(safe, counts, weight, dtype)
-    hit = (1 - label_smoothing) * w_t  # the one-hot part of each row's target distribution
-    spread = None  # the uniform part, per class
+    hit = dtype.type(1 - label_smoothing) if w_t is None else (1 - label_smoothing) * w_t
+    spread = total = None  # None: no uniform part; each q sums to 1 (where it counts)
     if label_smoothing:
-        classes = x_shape[1]
-        per_class = np.ones(classes) if weight is None else np.asarray(weight, dtype=np.float64)
-        spread = _class_axis((label_smoothing / classes * per_class).astype(dtype), len(x_shape))
-        total = hit + (label_smoothing / classes * per_class.sum()) * counts  # sum of q_i
-    else:
-        total = w_t
-    scale = _scale(g, w_t, len(x_shape), reduction)
+        per_class = np.ones(x_shape[1], dtype) if weight is None else np.asarray(weight, dtype)
+        spread = _class_axis(label_smoothing / x_shape[1] * per_class, len(x_shape))
+    if weight is not None:
+        total = hit + (spread.sum() if spread is not None else 0) * (
+            1 if counts is None else counts
+        )
+    scale = _scale(g, _denominator(w_t, safe, dtype), reduction)
     if isinstance(x, np.ndarray):
-        # the fast path: one fresh array, updated in place
-        x_bar = softmax(x, axis=1)
-        if weight is not None or label_smoothing:
-            x_bar *= total[:, None]
-        index = safe[:, None]
-        at_target = np.take_along_axis(x_bar, index, axis=1)
-        np.put_along_axis(x_bar, index, at_target - hit[:, None].astype(dtype), axis=1)
+        # the fast path (a plain backward): one fresh array, updated in place
+        x_bar = np.exp(x - x.max(axis=1, keepdims=True))
+        x_bar /= x_bar.sum(axis=1, keepdims=True)
+        if total is not None:
+            x_bar *= np.expand_dims(total, 1)
+        _subtract_at_targets(x_bar, safe, hit)
         if spread is not None:
             x_bar -= spread
-        if not counts.all():
-            x_bar *= counts[:, None]
+        if counts is not None:
+            x_bar *= np.expand_dims(counts, 1)
         x_bar *= scale
         return x_bar, None, None
     # on Tensors (create_graph): the same formula from recorded ops, q as a dense constant
     q = np.zeros(x_shape, dtype=dtype)
-    np.put_along_axis(q, safe[:, None], hit[:, None].astype(dtype), axis=1)
+    _subtract_at_targets(q, safe, -np.broadcast_to(hit, safe.shape))
     if spread is not None:
-        q += spread * counts[:, None]
-    x_bar = (softmax(x, axis=1) * total[:, None].astype(dtype) - q) * scale
-    return x_bar, None, None
+        q += spread if counts is None else spread * np.expand_dims(counts, 1)
+    probs = softmax(x, axis=1)
+    if total is not None:
+        probs = probs * np.expand_dims(total, 1).astype(dtype)
+    elif counts is not None:
+        probs = probs * np.expand_dims(counts, 1).astype(dtype)
+    return (probs - q) * scale, None, None
 
 
 # -- negative log-likelihood on log-probabilities ------------------------------------------------
@@ -181,19 +217,22 @@ def nll_loss(x, target, weight=None, *, ignore_index=-100, reduction="mean"):
     x = np.asarray(x)
     if x.ndim < 2:
         raise ValueError(f"nll_loss: the input must be (N, C, ...), got shape {x.shape}")
-    safe, counts = _targets(x.shape, target, ignore_index, "nll_loss")
+    safe, counts = _checked_targets(x.shape, target, ignore_index, "nll_loss")
     w_t = _target_weights(safe, counts, weight, x.dtype)
-    return _reduce(-w_t * _picked(x, safe), w_t, reduction)
+    losses = -_picked(x, safe)
+    if w_t is not None:
+        losses *= w_t
+    return _reduce(losses, _denominator(w_t, safe, x.dtype), reduction)
 
 
 @nll_loss.defvjp(saves=("target", "weight"))
 def nll_loss_vjp(g, ans, x, target, weight=None, *, ignore_index=-100, reduction="mean"):
     x_shape, dtype = np.shape(raw(x)), np.result_type(raw(x))
-    safe, counts = _targets(x_shape, target, ignore_index, "nll_loss")
+    safe, counts = _split(np.asarray(target), ignore_index)
     w_t = _target_weights(safe, counts, weight, dtype)
-    picks = np.zeros(x_shape, dtype=dtype)  # -w_t at each target, linear in g
-    np.put_along_axis(picks, safe[:, None], -w_t[:, None], axis=1)
-    return picks * _scale(g, w_t, len(x_shape), reduction), None, None
+    picks = np.zeros(x_shape, dtype=dtype)  # -w_t at each target: the rule is linear in g
+    _subtract_at_targets(picks, safe, np.ones(safe.shape, dtype) if w_t is None else w_t)
+    return picks * _scale(g, _denominator(w_t, safe, dtype), reduction), None, None
 
 
 # -- binary cross-entropy on probabilities -------------------------------------------------------
