@@ -380,3 +380,17 @@ def test_identity_and_unflatten():
     x = cr.tensor(rng(3).standard_normal((2, 6)))
     assert cr.nn.Identity(5, any_keyword=1)(x) is x
     assert cr.nn.Unflatten(1, (2, 3))(x).shape == (2, 2, 3)
+
+
+@needs_torch
+def test_max_pool2d_propagates_nan_like_torch():
+    x = np.array([[[[1.0, np.nan, 3.0, np.nan], [5.0, 2.0, 0.0, 1.0]]]])
+    ours = cr.tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    out, indices = F.max_pool2d(ours, 2, return_indices=True)
+    expected, expected_indices = torch.nn.functional.max_pool2d(theirs, 2, return_indices=True)
+    out.backward(gradient=np.array([[[[2.0, 3.0]]]]))
+    expected.backward(torch.tensor([[[[2.0, 3.0]]]], dtype=torch.float64))
+    assert np.isnan(out.numpy()).all()
+    np.testing.assert_array_equal(indices.numpy(), expected_indices.numpy())
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())

@@ -196,11 +196,20 @@ def conv2d_weight_grad(x, g, *, w_shape, stride, padding, dilation, groups):
     kernel = w_shape[2:]
     cols = _columns(x, kernel, stride, padding, dilation, groups)  # (N, G, CgK, L)
     n, o, oh, ow = np.shape(g)
-    # sum over the batch and positions: (G, O/G, N*L) @ (G, N*L, CgK), one product per group
-    g_groups = g.reshape(n, groups, o // groups, oh * ow).transpose(1, 2, 0, 3)
-    g_groups = g_groups.reshape(groups, o // groups, n * oh * ow)
-    cols = cols.transpose(1, 0, 3, 2).reshape(groups, n * oh * ow, -1)
-    return np.matmul(g_groups, cols).reshape(w_shape)
+    g_groups = g.reshape(n, groups, o // groups, oh * ow)
+    # sum over samples of g_n @ cols_n^T: batched products summed, a chunk of samples at a
+    # time so that the (samples, O, CgK) intermediate stays small
+    per_sample = o * cols.shape[2]
+    chunk = max(1, _CHUNK_ELEMENTS // per_sample)
+    total = np.zeros((groups, o // groups, cols.shape[2]), dtype=np.result_type(x, g))
+    for start in range(0, n, chunk):
+        part = slice(start, start + chunk)
+        total += np.matmul(g_groups[part], cols[part].transpose(0, 1, 3, 2)).sum(axis=0)
+    return total.reshape(w_shape)
+
+
+# the most elements conv2d_weight_grad's per-sample products may hold at once (16 MiB float32)
+_CHUNK_ELEMENTS = 1 << 22
 
 
 @conv2d_weight_grad.defvjp(saves=("x", "g"))

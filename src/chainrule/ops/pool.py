@@ -23,7 +23,6 @@ tensor([[[[ 5.,  7.],
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from chainrule.ops.core import primitive, raw
 
@@ -77,15 +76,6 @@ def _padded(x: np.ndarray, pads: tuple, value) -> np.ndarray:
     return np.pad(x, widths, constant_values=value)
 
 
-def _windows(xp, out_size, kernel, stride, dilation) -> np.ndarray:
-    """(..., OH, OW, kh, kw): every window, as a view."""
-    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-    views = sliding_window_view(xp, span, axis=(-2, -1))
-    (sh, sw), (dh, dw) = stride, dilation
-    views = views[..., ::sh, ::sw, ::dh, ::dw]
-    return views[..., : out_size[0], : out_size[1], :, :]
-
-
 def _kernel_slices(i, j, out_size, stride, dilation) -> tuple:
     """The places in the padded input that kernel position (i, j) reads, over all windows."""
     (oh, ow), (sh, sw), (dh, dw) = out_size, stride, dilation
@@ -104,13 +94,40 @@ def _cropped(xp: np.ndarray, pads: tuple, shape: tuple) -> np.ndarray:
 # -- max pooling -------------------------------------------------------------------------------
 
 
+def _lowest(dtype) -> float | int:
+    """The padding of max pooling: below every value of the dtype."""
+    return -np.inf if np.dtype(dtype).kind == "f" else np.iinfo(dtype).min
+
+
+def _maxima(xp, out_size, kernel, stride, dilation) -> np.ndarray:
+    """The largest value of each window of the padded input (nan if the window holds one):
+    one vectorised maximum per kernel position, over all windows at once."""
+    out = None
+    for i in range(kernel[0]):
+        for j in range(kernel[1]):
+            here = xp[_kernel_slices(i, j, out_size, stride, dilation)]
+            out = here.copy() if out is None else np.maximum(out, here, out=out)
+    return out
+
+
 def _argmax(x, kernel, stride, padding, dilation, ceil_mode):
-    """For each window, the position of its (first) maximum in kernel order: (..., OH, OW)."""
-    out_size, pads = _geometry(np.shape(x), kernel, stride, padding, dilation, ceil_mode, "")
-    xp = _padded(np.asarray(x), pads, -np.inf)
-    windows = _windows(xp, out_size, kernel, stride, dilation)
-    flat = windows.reshape(windows.shape[:-2] + (-1,))
-    return np.argmax(flat, axis=-1), out_size, pads
+    """For each window, the position of its maximum in kernel order (..., OH, OW): the
+    first one on ties, the last nan if any (as PyTorch)."""
+    x = np.asarray(x)
+    out_size, pads = _geometry(x.shape, kernel, stride, padding, dilation, ceil_mode, "")
+    xp = _padded(x, pads, _lowest(x.dtype))
+    best = _maxima(xp, out_size, kernel, stride, dilation)
+    index = np.zeros(best.shape, dtype=np.intp)
+    positions = [(i, j) for i in range(kernel[0]) for j in range(kernel[1])]
+    # backwards, so that the first position holding the maximum is the one written last
+    for i, j in reversed(positions):
+        here = xp[_kernel_slices(i, j, out_size, stride, dilation)]
+        np.copyto(index, i * kernel[1] + j, where=here == best)
+    if x.dtype.kind == "f" and np.isnan(best).any():
+        for i, j in positions:
+            here = xp[_kernel_slices(i, j, out_size, stride, dilation)]
+            np.copyto(index, i * kernel[1] + j, where=np.isnan(here))
+    return index, out_size, pads
 
 
 @primitive
@@ -119,8 +136,7 @@ def max_pool2d(x, *, kernel, stride, padding, dilation, ceil_mode):
     out_size, pads = _geometry(
         np.shape(x), kernel, stride, padding, dilation, ceil_mode, "max_pool2d"
     )
-    windows = _windows(_padded(x, pads, -np.inf), out_size, kernel, stride, dilation)
-    return windows.max(axis=(-2, -1))
+    return _maxima(_padded(x, pads, _lowest(x.dtype)), out_size, kernel, stride, dilation)
 
 
 @max_pool2d.defvjp(saves=("x",))
@@ -152,7 +168,7 @@ def max_pool2d_scatter(g, x, *, kernel, stride, padding, dilation, ceil_mode):
     for i in range(kernel[0]):
         for j in range(kernel[1]):
             here = _kernel_slices(i, j, out_size, stride, dilation)
-            out[here] += np.where(picked == i * kernel[1] + j, g, zero)
+            out[here] += np.where(picked == i * kernel[1] + j, g, zero)  # windows may overlap
     return _cropped(out, pads, shape)
 
 
@@ -166,9 +182,13 @@ def max_pool2d_scatter_vjp(h, ans, g, x, *, kernel, stride, padding, dilation, c
 def max_pool2d_gather(h, x, *, kernel, stride, padding, dilation, ceil_mode):
     """h read at the place of each window's maximum in x: the adjoint of the scatter."""
     picked, out_size, pads = _argmax(x, kernel, stride, padding, dilation, ceil_mode)
-    windows = _windows(_padded(h, pads, 0), out_size, kernel, stride, dilation)
-    flat = windows.reshape(windows.shape[:-2] + (-1,))
-    return np.take_along_axis(flat, picked[..., None], axis=-1)[..., 0]
+    hp = _padded(h, pads, 0)
+    out = np.zeros(picked.shape, dtype=np.result_type(h))
+    for i in range(kernel[0]):
+        for j in range(kernel[1]):
+            here = hp[_kernel_slices(i, j, out_size, stride, dilation)]
+            np.copyto(out, here, where=picked == i * kernel[1] + j)
+    return out
 
 
 @max_pool2d_gather.defvjp(saves=("x",))
