@@ -394,3 +394,32 @@ def test_max_pool2d_propagates_nan_like_torch():
     assert np.isnan(out.numpy()).all()
     np.testing.assert_array_equal(indices.numpy(), expected_indices.numpy())
     np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+
+
+def test_a_float32_model_stays_float32_forward_and_backward():
+    # no layer, loss or rule upcasts to float64 (which would cost speed, not correctness)
+    cr.set_default_dtype(np.float32)
+    model = cr.nn.Sequential(
+        cr.nn.Conv2d(2, 4, 3, padding=1),
+        cr.nn.BatchNorm2d(4),
+        cr.nn.GELU(),
+        cr.nn.MaxPool2d(2),
+        cr.nn.AvgPool2d(2, stride=1),
+        cr.nn.Flatten(),
+        cr.nn.Dropout(0.2),
+        cr.nn.Linear(4, 6),
+        cr.nn.LayerNorm(6),
+        cr.nn.ELU(),
+        cr.nn.Linear(6, 3),
+    )
+    x = cr.tensor(draw((5, 2, 4, 4)).astype(np.float32), requires_grad=True)
+    logits = model(x)
+    assert logits.dtype == np.float32
+    loss = F.cross_entropy(logits, np.array([0, 2, 1, 1, 0]), label_smoothing=0.1)
+    loss = loss + F.binary_cross_entropy_with_logits(logits, np.full((5, 3), 0.25, np.float32))
+    assert loss.dtype == np.float32
+    loss.backward()
+    assert x.grad.dtype == np.float32
+    for name, p in model.named_parameters():
+        assert p.grad.dtype == np.float32, name
+    assert model[1].running_var.dtype == np.float32

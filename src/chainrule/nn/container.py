@@ -16,6 +16,7 @@ Sequential(
 
 from __future__ import annotations
 
+import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 
@@ -25,8 +26,12 @@ __all__ = ["ModuleDict", "ModuleList", "Sequential"]
 
 
 def _index(index: int, length: int, kind: str) -> int:
-    if not isinstance(index, int):
-        raise TypeError(f"{kind} indices must be integers or slices, not {type(index).__name__}")
+    try:
+        index = operator.index(index)  # ints and NumPy integers
+    except TypeError:
+        raise TypeError(
+            f"{kind} indices must be integers or slices, not {type(index).__name__}"
+        ) from None
     if not -length <= index < length:
         raise IndexError(f"index {index} is out of range for a {kind} of length {length}")
     return index % length

@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 
+from chainrule.creation import get_default_dtype
 from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule.nn.module import Module
@@ -29,8 +30,6 @@ __all__ = ["Identity", "Linear", "empty_parameter", "layer_dtype"]
 
 def layer_dtype(dtype=None, device=None) -> np.dtype:
     """A layer's parameter dtype: the one given, else ``cr.get_default_dtype()``."""
-    from chainrule.creation import get_default_dtype
-
     if device is not None and str(device) != "cpu":
         raise ValueError(f"chainrule runs on the CPU only, got device {device!r}")
     dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
