@@ -180,6 +180,48 @@ def test_jvp_rules_match_finite_differences(name):
     np.testing.assert_allclose(prim.jvp(some, ans, *arrays, **params), only_first, atol=1e-7)
 
 
+@pytest.mark.parametrize(
+    "name", ["max_pool2d", "max_pool2d_scatter", "max_pool2d_gather", "avg_pool2d", "spread"]
+)
+def test_pool_jvp_rules_match_finite_differences(name):
+    from chainrule.ops import pool as pool_ops
+
+    geometry = {"kernel": (3, 2), "stride": (2, 1), "padding": (1, 1), "ceil_mode": True}
+    max_options = {**geometry, "dilation": (1, 1)}
+    avg_options = {**geometry, "count_include_pad": False, "divisor_override": None}
+    x = draw((2, 3, 6, 5))
+    out_shape = pool_ops.max_pool2d(x, **max_options).shape
+    if name == "max_pool2d":
+        prim, arrays, params = pool_ops.max_pool2d, [x], max_options
+    elif name == "max_pool2d_scatter":
+        prim, arrays, params = (
+            pool_ops.max_pool2d_scatter,
+            [draw(out_shape, salt=1), x],
+            max_options,
+        )
+    elif name == "max_pool2d_gather":
+        prim, arrays, params = pool_ops.max_pool2d_gather, [draw(x.shape, salt=1), x], max_options
+    elif name == "avg_pool2d":
+        prim, arrays, params = pool_ops.avg_pool2d, [x], avg_options
+    else:
+        prim, params = pool_ops.avg_pool2d_spread, {**avg_options, "x_shape": x.shape}
+        arrays = [draw(pool_ops.avg_pool2d(x, **avg_options).shape, salt=1)]
+    tangent = draw(arrays[0].shape, salt=20)
+    ans = prim(*arrays, **params)
+    expected = _directional(
+        lambda first: prim(first, *arrays[1:], **params), [arrays[0]], [tangent]
+    )
+    np.testing.assert_allclose(prim.jvp([tangent], ans, *arrays, **params), expected, atol=1e-7)
+
+
+def test_embedding_jvp_rule_matches_finite_differences():
+    weight, tangent = draw((5, 3)), draw((5, 3), salt=1)
+    indices = np.array([[1, 4, 1], [0, 3, 4]])
+    ans = nn_ops.embedding(weight, indices)
+    expected = _directional(lambda w: nn_ops.embedding(w, indices), [weight], [tangent])
+    np.testing.assert_allclose(nn_ops.embedding.jvp([tangent], ans, weight, indices), expected)
+
+
 def test_conv2d_default_init_and_repr():
     conv = cr.nn.Conv2d(3, 8, (3, 5), stride=2, bias=False, dilation=2, groups=1)
     assert conv.weight.shape == (8, 3, 3, 5)

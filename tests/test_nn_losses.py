@@ -252,6 +252,51 @@ def test_cross_entropy_second_derivatives_match_torch(reduction):
     np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-9, atol=1e-12)
 
 
+JVP_CASES = [
+    "cross_entropy-mean-ls0.25-w",
+    "cross_entropy-none-ls0.0",
+    "cross_entropy-kdim-sum-ls0.25-w",
+    "nll_loss-mean",
+    "nll_loss-kdim-none",
+]
+
+
+@pytest.mark.parametrize("label", JVP_CASES)
+def test_loss_jvp_rules_match_finite_differences(label):
+    from chainrule.ops import loss as loss_ops
+
+    case = NAMED[label]
+    prim = getattr(loss_ops, case.name)
+    x, (target,) = case.inputs[0], case.targets
+    options = dict(case.options)
+    weight = options.pop("weight", None)
+    tangent = draw(x.shape, salt=21)
+    ans = prim(x, target, weight, **options)
+    eps = 1e-6
+    expected = (
+        prim(x + eps * tangent, target, weight, **options)
+        - prim(x - eps * tangent, target, weight, **options)
+    ) / (2 * eps)
+    jvp = prim.jvp([tangent, None, None], ans, x, target, weight, **options)
+    np.testing.assert_allclose(jvp, expected, atol=1e-7)
+
+
+def test_binary_cross_entropy_jvp_rule_matches_finite_differences():
+    from chainrule.ops import loss as loss_ops
+
+    p, y = _probabilities((4, 3)), _probabilities((4, 3), salt=1)
+    p_dot, y_dot = draw((4, 3), salt=2), draw((4, 3), salt=3)
+    prim = loss_ops.binary_cross_entropy
+    ans = prim(p, y)
+    eps = 1e-6
+    expected = (prim(p + eps * p_dot, y + eps * y_dot) - prim(p - eps * p_dot, y - eps * y_dot)) / (
+        2 * eps
+    )
+    np.testing.assert_allclose(prim.jvp([p_dot, y_dot], ans, p, y), expected, atol=1e-7)
+    only_y = (prim(p, y + eps * y_dot) - prim(p, y - eps * y_dot)) / (2 * eps)
+    np.testing.assert_allclose(prim.jvp([None, y_dot], ans, p, y), only_y, atol=1e-7)
+
+
 def test_cross_entropy_gradient_is_softmax_minus_onehot_over_n():
     x = _logits((4, 3))
     target = np.array([2, 0, 1, 2])

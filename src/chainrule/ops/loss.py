@@ -207,6 +207,38 @@ def cross_entropy_vjp(
     return (probs - q) * scale, None, None
 
 
+@cross_entropy.defjvp
+def cross_entropy_jvp(
+    tangents,
+    ans,
+    x,
+    target,
+    weight=None,
+    *,
+    ignore_index=-100,
+    label_smoothing=0.0,
+    reduction="mean",
+):
+    options = {
+        "ignore_index": ignore_index,
+        "label_smoothing": label_smoothing,
+        "reduction": reduction,
+    }
+    return _jvp_from_vjp(cross_entropy_vjp, tangents, ans, x, target, weight, options)
+
+
+def _jvp_from_vjp(vjp, tangents, ans, x, target, weight, options: dict):
+    """A loss's JVP in its input as the VJP's row gradients dotted with the tangent: for
+    reduction "none" one dot product per sample, else one in all."""
+    x_dot = tangents[0]
+    if x_dot is None:
+        return None
+    g = np.ones(np.shape(raw(ans)), dtype=np.result_type(raw(ans)))
+    x_bar = vjp(g, ans, x, target, weight, **options)[0]
+    per_sample = (x_bar * x_dot).sum(axis=1)
+    return per_sample if options["reduction"] == "none" else per_sample.sum()
+
+
 # -- negative log-likelihood on log-probabilities ------------------------------------------------
 
 
@@ -233,6 +265,12 @@ def nll_loss_vjp(g, ans, x, target, weight=None, *, ignore_index=-100, reduction
     picks = np.zeros(x_shape, dtype=dtype)  # -w_t at each target: the rule is linear in g
     _subtract_at_targets(picks, safe, np.ones(safe.shape, dtype) if w_t is None else w_t)
     return picks * _scale(g, _denominator(w_t, safe, dtype), reduction), None, None
+
+
+@nll_loss.defjvp
+def nll_loss_jvp(tangents, ans, x, target, weight=None, *, ignore_index=-100, reduction="mean"):
+    options = {"ignore_index": ignore_index, "reduction": reduction}
+    return _jvp_from_vjp(nll_loss_vjp, tangents, ans, x, target, weight, options)
 
 
 # -- binary cross-entropy on probabilities -------------------------------------------------------
@@ -262,3 +300,16 @@ def binary_cross_entropy_vjp(g, ans, x, y, *, needs):
     if needs[1]:
         y_bar = g * (maximum(log(1 - x), -100.0) - maximum(log(x), -100.0))
     return x_bar, y_bar
+
+
+@binary_cross_entropy.defjvp
+def binary_cross_entropy_jvp(tangents, ans, x, y):
+    x_dot, y_dot = (tuple(tangents) + (None, None))[:2]
+    g = np.ones(np.shape(raw(ans)), dtype=np.result_type(raw(ans)))
+    x_bar, y_bar = binary_cross_entropy_vjp(
+        g, ans, x, y, needs=(x_dot is not None, y_dot is not None)
+    )
+    out = None if y_dot is None else y_bar * y_dot
+    if x_dot is not None:
+        out = x_bar * x_dot if out is None else out + x_bar * x_dot
+    return out

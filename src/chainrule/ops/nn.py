@@ -107,3 +107,9 @@ def embedding_vjp(g, ans, weight, indices, padding_idx=None):
         g = g * keep.astype(np.result_type(raw(g)))
     zeros = np.zeros(np.shape(raw(weight)), dtype=np.result_type(raw(g)))
     return _index_add(zeros, indices, g), None
+
+
+@embedding.defjvp
+def embedding_jvp(tangents, ans, weight, indices, padding_idx=None):
+    # the looked-up rows of the tangent (padding_idx only stops gradients, as in PyTorch)
+    return None if tangents[0] is None else embedding(tangents[0], indices)

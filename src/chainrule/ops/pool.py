@@ -145,6 +145,13 @@ def max_pool2d_vjp(g, ans, x, *, kernel, stride, padding, dilation, ceil_mode):
     return (max_pool2d_scatter(g, raw(x), ceil_mode=ceil_mode, **geometry),)
 
 
+@max_pool2d.defjvp
+def max_pool2d_jvp(tangents, ans, x, *, kernel, stride, padding, dilation, ceil_mode):
+    # each output moves with its window's maximum
+    geometry = {"kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation}
+    return max_pool2d_gather(tangents[0], raw(x), ceil_mode=ceil_mode, **geometry)
+
+
 def max_pool2d_indices(x, kernel, stride, padding, dilation, ceil_mode) -> np.ndarray:
     """Each window's maximum as a flat index into its input plane (H * W), as PyTorch's
     return_indices gives it."""
@@ -178,6 +185,13 @@ def max_pool2d_scatter_vjp(h, ans, g, x, *, kernel, stride, padding, dilation, c
     return max_pool2d_gather(h, raw(x), ceil_mode=ceil_mode, **geometry), None
 
 
+@max_pool2d_scatter.defjvp
+def max_pool2d_scatter_jvp(tangents, ans, g, x, *, kernel, stride, padding, dilation, ceil_mode):
+    # linear in g; the places of the maxima do not move with x
+    geometry = {"kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation}
+    return max_pool2d_scatter(tangents[0], raw(x), ceil_mode=ceil_mode, **geometry)
+
+
 @primitive
 def max_pool2d_gather(h, x, *, kernel, stride, padding, dilation, ceil_mode):
     """h read at the place of each window's maximum in x: the adjoint of the scatter."""
@@ -195,6 +209,12 @@ def max_pool2d_gather(h, x, *, kernel, stride, padding, dilation, ceil_mode):
 def max_pool2d_gather_vjp(k, ans, h, x, *, kernel, stride, padding, dilation, ceil_mode):
     geometry = {"kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation}
     return max_pool2d_scatter(k, raw(x), ceil_mode=ceil_mode, **geometry), None
+
+
+@max_pool2d_gather.defjvp
+def max_pool2d_gather_jvp(tangents, ans, h, x, *, kernel, stride, padding, dilation, ceil_mode):
+    geometry = {"kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation}
+    return max_pool2d_gather(tangents[0], raw(x), ceil_mode=ceil_mode, **geometry)
 
 
 # -- average pooling ---------------------------------------------------------------------------
@@ -244,6 +264,11 @@ def avg_pool2d_vjp(g, ans, x, **options):
     return (avg_pool2d_spread(g, x_shape=np.shape(raw(x)), **options),)
 
 
+@avg_pool2d.defjvp
+def avg_pool2d_jvp(tangents, ans, x, **options):
+    return avg_pool2d(tangents[0], **options)  # linear
+
+
 @primitive
 def avg_pool2d_spread(
     g, *, x_shape, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override
@@ -264,3 +289,8 @@ def avg_pool2d_spread(
 @avg_pool2d_spread.defvjp(saves=())
 def avg_pool2d_spread_vjp(h, ans, g, *, x_shape, **options):
     return (avg_pool2d(h, **options),)
+
+
+@avg_pool2d_spread.defjvp
+def avg_pool2d_spread_jvp(tangents, ans, g, **options):
+    return avg_pool2d_spread(tangents[0], **options)  # linear
