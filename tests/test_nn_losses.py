@@ -385,6 +385,11 @@ def test_all_targets_ignored_gives_nan_mean_and_zero_gradient():
         ),
         (lambda: F.nll_loss(cr.zeros(2, 3), np.array([0.0, 1.0])), TypeError, "integers"),
         (
+            lambda: F.cross_entropy(cr.zeros(2, 3), np.array([0.0, 1.0])),
+            ValueError,
+            "class indices must be integers",
+        ),
+        (
             lambda: F.binary_cross_entropy(cr.tensor([1.5]), np.array([1.0])),
             ValueError,
             r"\[0, 1\]",

@@ -178,8 +178,9 @@ def _soft_cross_entropy(input, target, weight, reduction: str, label_smoothing: 
     """Cross-entropy against class probabilities: -sum_c target_c log softmax(input)_c."""
     if np.shape(raw(input)) != np.shape(raw(target)):
         raise ValueError(
-            f"cross_entropy: probability targets must have the input's shape "
-            f"{np.shape(raw(input))}, got {np.shape(raw(target))}"
+            f"cross_entropy: a float target holds class probabilities and must have the "
+            f"input's shape {np.shape(raw(input))}, got {np.shape(raw(target))} (class "
+            "indices must be integers)"
         )
     axis = 1 if np.ndim(raw(input)) > 1 else 0
     classes = np.shape(raw(input))[axis]
