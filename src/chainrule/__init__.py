@@ -11,7 +11,7 @@
 tensor([2., 4.])
 """
 
-from chainrule import autograd, data, io, optim
+from chainrule import autograd, data, io, nn, optim
 from chainrule._version import __version__
 from chainrule.autograd import AnomalyError, detect_anomaly, enable_grad, no_grad
 from chainrule.creation import (
@@ -242,6 +242,7 @@ __all__ = [
     "minimum",
     "multiply",
     "negative",
+    "nn",
     "no_grad",
     "norm",
     "not_equal",
