@@ -47,6 +47,7 @@ from chainrule.func import (
 from chainrule.function import Function, FunctionCtx
 from chainrule.graph import topological_order
 from chainrule.io import load, save
+from chainrule.nn.stateless import functional_call
 from chainrule.numeric import (
     GradcheckError,
     gradcheck,
@@ -202,6 +203,7 @@ __all__ = [
     "flip",
     "floor",
     "full",
+    "functional_call",
     "gelu",
     "get_default_dtype",
     "grad",
