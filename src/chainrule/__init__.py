@@ -11,7 +11,7 @@
 tensor([2., 4.])
 """
 
-from chainrule import autograd, data, io
+from chainrule import autograd, data, io, surfaces
 from chainrule._version import __version__
 from chainrule.autograd import AnomalyError, detect_anomaly, enable_grad, no_grad
 from chainrule.creation import (
@@ -31,6 +31,7 @@ from chainrule.creation import (
     zeros,
     zeros_like,
 )
+from chainrule.expr import Formula, ParseError, parse
 from chainrule.function import Function, FunctionCtx
 from chainrule.graph import topological_order
 from chainrule.io import load, save
@@ -141,9 +142,11 @@ from chainrule.tensor import Tensor
 
 __all__ = [
     "AnomalyError",
+    "Formula",
     "Function",
     "FunctionCtx",
     "GradcheckError",
+    "ParseError",
     "Scalar",
     "Tensor",
     "__version__",
@@ -229,6 +232,7 @@ __all__ = [
     "ones_like",
     "outer",
     "pad",
+    "parse",
     "permute",
     "power",
     "prod",
@@ -255,6 +259,7 @@ __all__ = [
     "std",
     "subtract",
     "sum",
+    "surfaces",
     "swapaxes",
     "tan",
     "tanh",

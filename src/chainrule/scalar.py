@@ -274,6 +274,11 @@ class Scalar:
         x = self.data
         return _node(trig(math.cos, x), "cos", self, -trig(math.sin, x))
 
+    def tan(self) -> Scalar:
+        """Tangent; d/dx = 1 + tan(x)**2. Very large near odd multiples of pi/2."""
+        value = trig(math.tan, self.data)
+        return _node(value, "tan", self, 1.0 + value * value)
+
     def tanh(self) -> Scalar:
         """Hyperbolic tangent; d/dx = 1 - tanh(x)**2."""
         t = math.tanh(self.data)
