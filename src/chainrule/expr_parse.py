@@ -294,7 +294,9 @@ class _Walk:
                 continue
             nodes += 1
             if nodes > self.limits.max_nodes:
-                self.fail(f"formula too large (at most {self.limits.max_nodes} nodes)", 0)
+                self.fail(
+                    f"formula too large (at most {self.limits.max_nodes} nodes)", node.col_offset
+                )
             if depth > self.limits.max_depth:
                 self.fail(
                     f"formula nested too deeply (at most {self.limits.max_depth} levels)",

@@ -8,7 +8,7 @@ formula language, and that text is read by our own parser like any other formula
 Variables are real symbols, so that d|x|/dx is sign(x). sigmoid and relu stay named
 functions (their derivatives are sigmoid(x)*(1 - sigmoid(x)) and a unit step); the step,
 SymPy's Heaviside, is written back as relu(sign(x)): 1 above 0 and 0 at or below it, the
-engines' convention for relu's slope at 0.
+engines' convention for relu's slope at 0. The slope of a step is 0, as in the engines.
 
 >>> from chainrule.expr_parse import compile_formula
 >>> to_sympy(compile_formula("x^2 * sigmoid(y)"))
@@ -127,7 +127,9 @@ def _tools():
         "max": sympy.Max,
     }
     # what a printed expression may contain, so that it reads back as a formula
-    printable = tuple(set(functions.values()) | {sympy.Heaviside})
+    # (sqrt is no class: SymPy writes it as a power)
+    classes = {f for f in functions.values() if isinstance(f, type)}
+    printable = tuple(classes | {sympy.Heaviside})
     return sympy, functions, printable, FormulaPrinter()
 
 
@@ -179,6 +181,9 @@ def derivative_text(program: tuple, name: str) -> str:
     """The derivative of a formula's program with respect to ``name``, as formula text."""
     sympy, _, printable, printer = _tools()
     derivative = sympy.diff(to_sympy(program), sympy.Symbol(name, real=True))
+    # the slope of a step (sign, or relu's slope) is 0 wherever it exists: the engines' value
+    # (and PyTorch's), where SymPy writes a DiracDelta
+    derivative = derivative.replace(sympy.DiracDelta, _zero)
     for applied in derivative.atoms(sympy.Function):
         if not isinstance(applied, printable):
             raise ValueError(
@@ -190,6 +195,10 @@ def derivative_text(program: tuple, name: str) -> str:
     if derivative.has(sympy.I, sympy.oo, -sympy.oo, sympy.zoo, sympy.nan):
         raise ValueError(f"the derivative is not a finite real formula: {derivative}")
     return printer.doprint(derivative)
+
+
+def _zero(*args):
+    return 0
 
 
 def latex(program: tuple) -> str:
