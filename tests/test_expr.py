@@ -460,3 +460,32 @@ def test_bad_values_are_type_errors_naming_the_variable(call, phrase):
     f = cr.parse("x * y")
     with pytest.raises(TypeError, match=phrase):
         call(f)
+
+
+def test_parse_errors_and_formulas_survive_pickling():
+    import pickle
+
+    with pytest.raises(cr.ParseError) as info:
+        cr.parse("x + foo(1)")
+    again = pickle.loads(pickle.dumps(info.value))
+    assert (again.text, again.position) == ("x + foo(1)", 4)
+    assert str(again) == str(info.value)
+    f = pickle.loads(pickle.dumps(cr.parse("x^2 + y")))
+    assert f(x=3.0, y=1.0) == 10.0 and f.variables == ("x", "y")
+
+
+def test_tensor_subclasses_count_as_tensors():
+    class Parameter(cr.Tensor):
+        pass
+
+    w = Parameter(np.array([1.5, -0.5]), requires_grad=True)
+    out = cr.parse("w * x")(w=w, x=np.array([2.0, 3.0]))
+    assert isinstance(out, cr.Tensor)
+    out.sum().backward()
+    assert w.grad.numpy().tolist() == [2.0, 3.0]
+    with pytest.raises(TypeError, match="can't mix"):
+        cr.parse("w * x")(w=w, x=cr.Scalar(1.0))
+
+
+def test_grad_of_a_formula_without_variables_is_empty():
+    assert cr.parse("2 * pi").grad() == {}

@@ -81,6 +81,9 @@ class ParseError(ValueError):
         self.position = position
         super().__init__(f"{message}\n{_excerpt(text, position)}")
 
+    def __reduce__(self):
+        return (type(self), (self.message, self.text, self.position))
+
 
 def _excerpt(text: str, position: int, width: int = 72) -> str:
     """The text around ``position`` on one line, and a caret under that position."""
