@@ -9,11 +9,11 @@ from __future__ import annotations
 import functools
 import math
 
-from chainrule.expr import _run
+from chainrule.expr_eval import run
 
 
 class TorchBackend:
-    """The evaluator's operations on torch tensors (see chainrule.expr._run)."""
+    """The evaluator's operations on torch tensors (see chainrule.expr_eval.run)."""
 
     def __init__(self):
         import torch
@@ -77,7 +77,7 @@ def torch_value_and_grad(formula, point: dict) -> tuple[float, dict]:
         name: torch.tensor(float(value), dtype=torch.float64, requires_grad=True)
         for name, value in point.items()
     }
-    out = _run(formula._program, leaves, backend)
+    out = run(formula._program, leaves, backend)
     out.backward()
     grads = {name: 0.0 if t.grad is None else t.grad.item() for name, t in leaves.items()}
     return out.item(), grads

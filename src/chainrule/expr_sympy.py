@@ -134,7 +134,7 @@ def _tools():
 
 
 class _Symbolic:
-    """The evaluator's operations on SymPy objects (see chainrule.expr._run)."""
+    """The evaluator's operations on SymPy objects (see chainrule.expr_eval.run)."""
 
     def __init__(self):
         self.sympy, self.functions, _, _ = _tools()
@@ -169,12 +169,12 @@ class _Symbolic:
 
 def to_sympy(program: tuple):
     """The SymPy expression of a formula's program, its variables real symbols."""
-    from chainrule.expr import _run
+    from chainrule.expr_eval import run
 
     backend = _Symbolic()
     names = {step[1] for step in program if step[0] == "var"}
     symbols = {name: backend.sympy.Symbol(name, real=True) for name in names}
-    return _run(program, symbols, backend)
+    return run(program, symbols, backend)
 
 
 def derivative_text(program: tuple, name: str) -> str:
