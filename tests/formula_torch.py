@@ -6,10 +6,9 @@ so a wrong rule in chainrule's engines or evaluator cannot hide behind itself.
 
 from __future__ import annotations
 
-import functools
 import math
 
-from chainrule.expr_eval import run
+from chainrule.expr_eval import OPERATORS, fold, run
 
 
 class TorchBackend:
@@ -32,16 +31,9 @@ class TorchBackend:
             "relu": torch.relu,
             "abs": torch.abs,
             "sign": torch.sign,
-            "min": self._fold(torch.minimum),
-            "max": self._fold(torch.maximum),
+            "min": fold(torch.minimum),
+            "max": fold(torch.maximum),
         }
-
-    @staticmethod
-    def _fold(pair):
-        def folded(*args):
-            return functools.reduce(pair, args)
-
-        return folded
 
     def number(self, value: float):
         return self.torch.tensor(value, dtype=self.torch.float64)
@@ -55,15 +47,7 @@ class TorchBackend:
 
     @staticmethod
     def binary(code: str, x, y):
-        if code == "+":
-            return x + y
-        if code == "-":
-            return x - y
-        if code == "*":
-            return x * y
-        if code == "/":
-            return x / y
-        return x**y
+        return OPERATORS[code](x, y)
 
     def call(self, name: str, args: list):
         return self.functions[name](*args)

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import functools
 
+from chainrule.expr_eval import OPERATORS, run
+
 __all__ = ["derivative_text", "latex", "to_sympy"]
 
 INSTALL_HINT = "pip install 'chainrule[symbolic]'"
@@ -47,7 +49,7 @@ def _tools():
         """The logistic function 1 / (1 + exp(-x))."""
 
         @classmethod
-        def eval(cls, x):
+        def eval(cls, x):  # SymPy's hook to simplify on construction (not Python's eval)
             if x.is_Number:
                 return 1 / (1 + sympy.exp(-x))
             return None
@@ -69,7 +71,7 @@ def _tools():
         """max(0, x)."""
 
         @classmethod
-        def eval(cls, x):
+        def eval(cls, x):  # SymPy's hook to simplify on construction (not Python's eval)
             if x.is_Number:
                 return sympy.Max(0, x)
             return None
@@ -153,15 +155,7 @@ class _Symbolic:
 
     @staticmethod
     def binary(code: str, x, y):
-        if code == "+":
-            return x + y
-        if code == "-":
-            return x - y
-        if code == "*":
-            return x * y
-        if code == "/":
-            return x / y
-        return x**y
+        return OPERATORS[code](x, y)
 
     def call(self, name: str, args: list):
         return self.functions[name](*args)
@@ -169,8 +163,6 @@ class _Symbolic:
 
 def to_sympy(program: tuple):
     """The SymPy expression of a formula's program, its variables real symbols."""
-    from chainrule.expr_eval import run
-
     backend = _Symbolic()
     names = {step[1] for step in program if step[0] == "var"}
     symbols = {name: backend.sympy.Symbol(name, real=True) for name in names}
