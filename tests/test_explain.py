@@ -209,6 +209,7 @@ _MATH = {
     "log": math.log,
     "sqrt": math.sqrt,
     "sin": math.sin,
+    "tan": math.tan,
     "cos": math.cos,
     "tanh": math.tanh,
     "sigmoid": lambda v: 1 / (1 + math.exp(-v)),

@@ -53,6 +53,7 @@ UNDEFINED = [
     ("sigmoid(-1000)", lambda x: x.sigmoid(), -1000.0, 0.0, 0.0),
     ("tanh(1000)", lambda x: x.tanh(), 1000.0, 1.0, 0.0),
     ("sin(inf)", lambda x: x.sin(), inf, nan, nan),
+    ("tan(inf)", lambda x: x.tan(), inf, nan, nan),
     ("relu(0)", lambda x: x.relu(), 0.0, 0.0, 0.0),
     ("abs(0)", lambda x: abs(x), 0.0, 0.0, 0.0),
 ]

@@ -11,7 +11,7 @@
 tensor([2., 4.])
 """
 
-from chainrule import autograd, data, io, nn, optim
+from chainrule import autograd, data, io, nn, optim, surfaces
 from chainrule._version import __version__
 from chainrule.autograd import AnomalyError, detect_anomaly, enable_grad, no_grad
 from chainrule.creation import (
@@ -32,6 +32,7 @@ from chainrule.creation import (
     zeros_like,
 )
 from chainrule.explain import explain
+from chainrule.expr import Formula, ParseError, parse
 from chainrule.func import (
     derivative,
     grad,
@@ -155,9 +156,11 @@ from chainrule.tensor import Tensor
 
 __all__ = [
     "AnomalyError",
+    "Formula",
     "Function",
     "FunctionCtx",
     "GradcheckError",
+    "ParseError",
     "Scalar",
     "Tensor",
     "__version__",
@@ -255,6 +258,7 @@ __all__ = [
     "optim",
     "outer",
     "pad",
+    "parse",
     "permute",
     "power",
     "prod",
@@ -281,6 +285,7 @@ __all__ = [
     "std",
     "subtract",
     "sum",
+    "surfaces",
     "swapaxes",
     "tan",
     "tanh",

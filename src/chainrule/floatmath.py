@@ -68,10 +68,10 @@ def log(x: float) -> float:
 
 
 def trig(function, x: float) -> float:
-    """``function(x)`` for math.sin or math.cos; nan at infinity."""
+    """``function(x)`` for math.sin, math.cos or math.tan; nan at infinity."""
     try:
         return function(x)
-    except ValueError:  # sin(inf), cos(inf)
+    except ValueError:  # sin(inf), cos(inf), tan(inf)
         return nan
 
 

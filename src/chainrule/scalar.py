@@ -92,6 +92,7 @@ FORMULAS: dict = {
     "sqrt": ("√{x}", ("1/(2·√{x})",)),
     "sin": ("sin({x})", ("cos({x})",)),
     "cos": ("cos({x})", ("−sin({x})",)),
+    "tan": ("tan({x})", ("1 + tan({x})^2",)),
     "tanh": ("tanh({x})", ("1 − tanh({x})^2",)),
     "sigmoid": ("σ({x})", ("σ({x})·(1 − σ({x}))",)),
     "relu": ("relu({x})", ("1 if {x} > 0 else 0",)),
@@ -312,6 +313,11 @@ class Scalar:
         """Cosine; d/dx = -sin(x)."""
         x = self.data
         return _node(trig(math.cos, x), "cos", self, -trig(math.sin, x))
+
+    def tan(self) -> Scalar:
+        """Tangent; d/dx = 1 + tan(x)**2. Very large near odd multiples of pi/2."""
+        value = trig(math.tan, self.data)
+        return _node(value, "tan", self, 1.0 + value * value)
 
     def tanh(self) -> Scalar:
         """Hyperbolic tangent; d/dx = 1 - tanh(x)**2."""
