@@ -64,6 +64,9 @@ class Node:
     # (or leaf Tensor) its gradient goes to, or None. parents: the edges that are not None.
     # ans: the output's array if the rule reads it. shape, dtype: the output's.
     # hooks, retain (a weakref to the Tensor keeping .grad), label, created_at: rarely set.
+    # tangents: the output's tangents by forward level, lent to backward's re-wrapped ans;
+    # set only by forward mode (chainrule.forward), and left unset otherwise: read it with
+    # getattr(node, "tangents", None), so recording pays nothing for it.
     __slots__ = (
         "prim",
         "params",
@@ -77,6 +80,7 @@ class Node:
         "retain",
         "label",
         "created_at",
+        "tangents",
     )
 
     @property
