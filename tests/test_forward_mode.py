@@ -23,6 +23,7 @@ from tests.conftest import needs_torch
 from tests.forward_cases import (
     NONDIFFERENTIABLE,
     ROWS,
+    Row,
     as_list,
     directional_difference,
     directions,
@@ -32,7 +33,17 @@ from tests.forward_cases import (
 )
 from tests.tensor_cases import draw, rng
 
+try:
+    import torch
+except ImportError:  # the torch spellings below are only called by tests marked needs_torch
+    torch = None
+
 TORCH_ROWS = [row for row in ROWS if row.torch_fn is not None]
+
+# torch.func's first use scripts a helper with torch.jit, which torch itself now deprecates
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:`torch.jit.script` is deprecated:DeprecationWarning"
+)
 
 
 def _upstream(row, arrays) -> np.ndarray:
@@ -55,8 +66,6 @@ def test_jvp_matches_finite_differences(row):
 @needs_torch
 @pytest.mark.parametrize("row", TORCH_ROWS, ids=row_ids(TORCH_ROWS))
 def test_jvp_matches_torch(row):
-    import torch
-
     arrays = row.inputs()
     tangents = directions(arrays, salt=1)
     value, out_dot = jvp_values(row.fn, arrays, tangents)
@@ -132,6 +141,69 @@ def test_forward_over_reverse(row, create_graph):
         expected = [e if g is None else g.numpy() for e, g in zip(expected, found)]
     for k in range(len(arrays)):
         np.testing.assert_allclose(hvp[k].numpy(), expected[k], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=row_ids(ROWS))
+def test_forward_and_reverse_agree(row):
+    # one Jacobian seen both ways: <J·v, w> by forward mode equals <v, J^T·w> by reverse mode
+    arrays = row.inputs()
+    v = directions(arrays, salt=1)
+    w = _upstream(row, arrays)
+    _, out_dot = jvp_values(row.fn, arrays, v)
+    xs = [cr.tensor(a, requires_grad=True) for a in arrays]
+    x_bars = cr.autograd.grad(row.fn(*xs), xs, grad_outputs=[w])
+    reverse = sum(float(np.sum(g.numpy() * d)) for g, d in zip(x_bars, v) if g is not None)
+    np.testing.assert_allclose(float(np.sum(out_dot * w)), reverse, rtol=1e-10, atol=1e-10)
+
+
+# -- ties, kinks and zeros: no finite differences there, but the conventions of the reverse
+# rules (ties share evenly; 0 at kinks; 1 at clip bounds; 0 for norms and std at 0), which
+# PyTorch's forward mode shares
+
+TIES = np.array([[1.0, 5.0, 5.0, -2.0], [2.0, 2.0, 0.0, 2.0], [0.5, -1.0, 0.25, -1.0]])
+ZERO_AND_BOUNDS = np.array([0.0, -1.0, 2.0, 0.5, -0.3])
+
+SPECIAL_POINTS = [
+    ("amax ties dim=1", lambda x: x.amax(dim=1), [TIES], None),
+    ("max ties over all", lambda x: cr.max(x), [TIES], lambda t: t.amax()),
+    ("min ties dim=0 keepdim", lambda x: x.amin(dim=0, keepdim=True), [TIES], None),
+    (
+        "norm ord=inf ties",
+        lambda x: cr.norm(x, np.inf, 1),
+        [TIES],
+        lambda t: torch.linalg.vector_norm(t, float("inf"), dim=1),
+    ),
+    ("maximum ties", lambda a, b: a.maximum(b), [TIES, np.where(TIES > 1, TIES, -TIES)], None),
+    ("minimum ties", lambda a, b: a.minimum(b), [TIES, np.abs(TIES)], None),
+    ("abs at 0", lambda x: x.abs(), [ZERO_AND_BOUNDS], None),
+    ("relu at 0", lambda x: x.relu(), [ZERO_AND_BOUNDS], None),
+    ("clamp at its bounds", lambda x: x.clamp(-1.0, 0.5), [ZERO_AND_BOUNDS], None),
+    ("norm at 0", lambda x: x.norm(), [np.zeros(3)], lambda t: t.norm()),
+    ("std of constants", lambda x: x.std(), [np.full(4, 1.5)], lambda t: t.std(correction=0)),
+    ("x ** 0 at 0", lambda x, y: x**y, [np.array([0.0, 2.0]), np.array([0.0, 0.0])], None),
+    ("0 ** y, y > 0", lambda x, y: x**y, [np.array([0.0, 0.0]), np.array([2.0, 0.5])], None),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "fn", "arrays", "torch_fn"), SPECIAL_POINTS, ids=[c[0] for c in SPECIAL_POINTS]
+)
+def test_special_points_forward_and_reverse_agree(name, fn, arrays, torch_fn):
+    row = Row(name, fn, lambda: arrays)
+    test_forward_and_reverse_agree(row)
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    ("name", "fn", "arrays", "torch_fn"), SPECIAL_POINTS, ids=[c[0] for c in SPECIAL_POINTS]
+)
+def test_special_points_match_torch(name, fn, arrays, torch_fn):
+    v = directions(arrays, salt=1)
+    _, out_dot = jvp_values(fn, arrays, v)
+    _, expected = torch.func.jvp(
+        torch_fn or fn, tuple(map(torch.tensor, arrays)), tuple(map(torch.tensor, v))
+    )
+    np.testing.assert_allclose(out_dot, expected.numpy(), rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize(("name", "fn"), NONDIFFERENTIABLE, ids=[n for n, _ in NONDIFFERENTIABLE])

@@ -30,7 +30,7 @@ ordinary value to them, and can be differentiated by them (or by ``backward``) i
 >>> x = cr.tensor(np.array([0.0, 1.0, 2.0]))
 >>> (y,), (y_dot,) = jvp(lambda x: [cr.sin(x) * 2], (x,), (np.array([1.0, 1.0, 0.5]),))
 >>> y_dot                                  # 2 cos(x) · ẋ
-tensor([ 2.    ,  1.0806, -0.4161], dtype=float64)
+tensor([ 2.0000,  1.0806, -0.4161], dtype=float64)
 
 >>> def inner_derivative(x):               # d/dy (x + y) at y = 1: 1, whatever x is
 ...     _, (slope,) = jvp(lambda y: [x + y], (cr.tensor(1.0),), (np.array(1.0),))
@@ -95,8 +95,7 @@ def jvp(fun, primals: tuple, tangents: tuple) -> tuple[list, list]:
     tangents = tuple(tangents)
     if len(primals) != len(tangents):
         raise ValueError(
-            f"jvp: {len(primals)} primals but {len(tangents)} tangents; give one tangent "
-            "per primal"
+            f"jvp: {len(primals)} primals but {len(tangents)} tangents; give one tangent per primal"
         )
     inputs = _distinct([_as_primal(x, k) for k, x in enumerate(primals)])
     seeds = [_as_tangent(v, x, k) for k, (x, v) in enumerate(zip(inputs, tangents))]

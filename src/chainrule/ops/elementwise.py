@@ -145,7 +145,8 @@ def power_jvp(tangents, ans, x, y):
     x_dot, y_dot = tangents
     x_term = y_term = None
     if x_dot is not None:
-        x_term = where(equal(y, 0), 0.0, x_dot * y * x ** (y - 1))
+        with np.errstate(invalid="ignore"):  # 0 * inf at x = y = 0, which where discards
+            x_term = where(equal(y, 0), 0.0, x_dot * y * x ** (y - 1))
     if y_dot is not None:
         safe_log = log(where(equal(x, 0), 1.0, x))
         if isinstance(x, (int, float)):
