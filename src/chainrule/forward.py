@@ -64,7 +64,9 @@ _levels = core.forward_levels  # the open levels, outermost first (shared with _
 
 class _Level:
     """One open ``jvp``: the key its tangents are stored under, and the graph nodes that hold
-    tangents of this level (so they can be let go when it closes)."""
+    tangents of this level, so they can be let go when it closes. (A node and a tangent whose
+    recorded rule read the node's output refer to each other: while reverse mode records
+    inside a jvp, such nodes live until it closes, like a tape.)"""
 
     __slots__ = ("depth", "nodes")
 
@@ -160,8 +162,8 @@ def _attach_tangents(out: Tensor, prim, args: tuple, params: dict) -> None:
         extra[level] = out_dot
         node = out._node
         if node is not None and node.ans is not None:
-            # backward under create_graph hands the rule a re-wrapped ans (autograd's
-            # _ans_for_rule): the node lends it this output's tangents
+            # backward hands a VJP rule a re-wrapped ans (autograd's _ans_for_rule), not
+            # this Tensor: the node lends it this output's tangents, for forward over reverse
             node.tangents = extra
             level.nodes.append(node)
 
