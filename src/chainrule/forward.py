@@ -141,8 +141,8 @@ def _attach_tangents(out: Tensor, prim, args: tuple, params: dict) -> None:
         return  # integer, boolean and non-differentiable results have zero tangents
     open_levels = tuple(_levels)
     for depth, level in enumerate(open_levels):
-        input_tangents = tuple(tangent_of(a, level) for a in args)
-        if all(t is None for t in input_tangents):
+        input_tangents = _tangents_at(args, level)
+        if input_tangents is None:
             continue
         if prim.jvp is None:
             raise NotImplementedError(
@@ -166,6 +166,19 @@ def _attach_tangents(out: Tensor, prim, args: tuple, params: dict) -> None:
             # this Tensor: the node lends it this output's tangents, for forward over reverse
             node.tangents = extra
             level.nodes.append(node)
+
+
+def _tangents_at(args: tuple, level: _Level) -> tuple | None:
+    """Each argument's tangent at ``level`` (None where it has none), or None if none has."""
+    tangents = []
+    found = False
+    for a in args:
+        extra = a._extra if isinstance(a, Tensor) else None
+        tangent = extra.get(level) if extra else None
+        if tangent is not None:
+            found = True
+        tangents.append(tangent)
+    return tuple(tangents) if found else None
 
 
 def _ans_for_rule(out: Tensor) -> Tensor:
