@@ -7,7 +7,9 @@ turns it into one cotangent per input, the engine sums each down to its input's 
 ``.grad``.
 
 Without ``create_graph`` the rules run on plain ndarrays with recording off; with it they run
-on Tensors with recording on, so the gradients are themselves differentiable.
+on Tensors with recording on, so the gradients are themselves differentiable. While a
+forward-mode ``jvp`` is open they run on Tensors either way (recording as create_graph says),
+so that tangents flow through them: the JVP of a gradient is a Hessian-vector product.
 
 >>> import chainrule as cr
 >>> x = cr.tensor(3.0, requires_grad=True)
@@ -25,7 +27,7 @@ import numpy as np
 
 from chainrule.graph import topological_order
 from chainrule.node import Node, Unsaved, placeholder
-from chainrule.ops.core import anomaly_mode, raw, set_grad_enabled, unbroadcast
+from chainrule.ops.core import anomaly_mode, forward_levels, raw, set_grad_enabled, unbroadcast
 from chainrule.tensor import Tensor
 
 __all__ = ["AnomalyError", "backward", "detect_anomaly", "enable_grad", "grad", "no_grad"]
@@ -87,7 +89,13 @@ class detect_anomaly(contextlib.ContextDecorator):  # noqa: N801  (PyTorch's nam
         return False
 
 
-def _seed(root: Tensor, gradient, create_graph: bool):
+def _on_tensors(create_graph: bool) -> bool:
+    """Whether the rules run on Tensors: to be recorded (create_graph), or because forward
+    mode is on and tangents must flow through them (a jvp is open)."""
+    return create_graph or bool(forward_levels)
+
+
+def _seed(root: Tensor, gradient, on_tensors: bool):
     """The gradient of root with respect to itself: ones, or the one given."""
     if gradient is None:
         if root.data.size != 1:
@@ -97,7 +105,7 @@ def _seed(root: Tensor, gradient, create_graph: bool):
             )
         seed = np.ones_like(root.data)
     else:
-        seed = gradient.data if isinstance(gradient, Tensor) and not create_graph else gradient
+        seed = gradient.data if isinstance(gradient, Tensor) and not on_tensors else gradient
         if np.shape(raw(seed)) != root.shape:
             raise RuntimeError(
                 f"backward: gradient has shape {np.shape(raw(seed))} but the output has shape "
@@ -105,7 +113,7 @@ def _seed(root: Tensor, gradient, create_graph: bool):
             )
         if not isinstance(seed, Tensor):
             seed = np.asarray(seed, dtype=root.dtype)
-    if create_graph and not isinstance(seed, Tensor):
+    if on_tensors and not isinstance(seed, Tensor):
         seed = Tensor._wrap(seed)
     return seed
 
@@ -114,7 +122,9 @@ def backward(
     root: Tensor, gradient=None, retain_graph: bool = False, create_graph: bool = False
 ) -> None:
     """Accumulate d(root)/d(leaf) into ``.grad`` of every leaf of root's graph."""
-    _run(root, _seed(root, gradient, create_graph), retain_graph or create_graph, create_graph)
+    on_tensors = _on_tensors(create_graph)
+    seed = _seed(root, gradient, on_tensors)
+    _run(root, seed, retain_graph or create_graph, create_graph, on_tensors)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False):
@@ -126,8 +136,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
         grad_outputs = [None] * len(outputs)
     retain = create_graph if retain_graph is None else retain_graph
     collected: dict[int, object] = {id(_graph_object(x)): None for x in inputs}
+    on_tensors = _on_tensors(create_graph)
     for output, gradient in zip(outputs, grad_outputs, strict=True):
-        _run(output, _seed(output, gradient, create_graph), retain, create_graph, collected)
+        seed = _seed(output, gradient, on_tensors)
+        _run(output, seed, retain, create_graph, on_tensors, collected)
     found = [collected[id(_graph_object(x))] for x in inputs]
     return tuple(None if g is None else _as_tensor(g) for g in found)
 
@@ -141,8 +153,16 @@ def _as_tensor(g) -> Tensor:
     return g if isinstance(g, Tensor) else Tensor._wrap(g)
 
 
-def _run(root, seed, retain_graph: bool, create_graph: bool, capture: dict | None = None):
-    """One backward pass from root. With ``capture`` (id -> None for chosen tensors' graph
+def _run(
+    root,
+    seed,
+    retain_graph: bool,
+    create_graph: bool,
+    on_tensors: bool,
+    capture: dict | None = None,
+):
+    """One backward pass from root, its rules on Tensors if ``on_tensors`` (see _on_tensors),
+    recorded if ``create_graph``. With ``capture`` (id -> None for chosen tensors' graph
     objects), their gradients are stored there, and only the part of the graph that leads to
     them is visited: no leaf's ``.grad`` changes (as in torch.autograd.grad)."""
     if not root.requires_grad:
@@ -169,18 +189,18 @@ def _run(root, seed, retain_graph: bool, create_graph: bool, capture: dict | Non
             if g is None:
                 continue
             is_node = type(item) is Node
-            g = _run_hooks(item.hooks if is_node else _leaf_hooks(item), g, create_graph)
+            g = _run_hooks(item.hooks if is_node else _leaf_hooks(item), g, on_tensors)
             if capture is not None and key in capture:
                 captured = capture[key]
                 capture[key] = g if captured is None else captured + g
                 if key not in passing:
                     continue
             elif not is_node:
-                _accumulate_leaf(item, g, create_graph, key in owned)
+                _accumulate_leaf(item, g, on_tensors, key in owned)
                 continue
             if item.retain is not None:
-                _retain(item, g, create_graph)
-            _propagate(item, g, pending, owned, create_graph)
+                _retain(item, g, on_tensors)
+            _propagate(item, g, pending, owned, on_tensors)
             if not retain_graph:
                 # free what the rule needed; a second pass through here must fail
                 item.inputs = None
@@ -216,24 +236,24 @@ def _leaf_hooks(leaf: Tensor):
     return leaf._extra.get("hooks") if leaf._extra is not None else None
 
 
-def _run_hooks(hooks, g, create_graph: bool):
+def _run_hooks(hooks, g, on_tensors: bool):
     if not hooks:
         return g
     for hook in list(hooks):
         replaced = hook(_as_tensor(g))
         if replaced is not None:
-            g = replaced if create_graph else raw(replaced)
+            g = replaced if on_tensors else raw(replaced)
     return g
 
 
-def _retain(node: Node, g, create_graph: bool) -> None:
+def _retain(node: Node, g, on_tensors: bool) -> None:
     tensor = node.retain()
     if tensor is not None:
-        tensor.grad = _as_tensor(g if create_graph else np.array(g))
+        tensor.grad = _as_tensor(g if on_tensors else np.array(g))
 
 
-def _accumulate_leaf(leaf: Tensor, g, create_graph: bool, owned: bool) -> None:
-    if create_graph:
+def _accumulate_leaf(leaf: Tensor, g, on_tensors: bool, owned: bool) -> None:
+    if on_tensors:
         leaf.grad = _as_tensor(g) if leaf.grad is None else leaf.grad + g
         return
     if g.dtype != leaf.data.dtype:
@@ -245,20 +265,22 @@ def _accumulate_leaf(leaf: Tensor, g, create_graph: bool, owned: bool) -> None:
         leaf.grad.data = leaf.grad.data + g
 
 
-def _ans_for_rule(node: Node, create_graph: bool):
+def _ans_for_rule(node: Node, on_tensors: bool):
     """The op's output as its rule sees it: the saved array, a Tensor on the graph (so the
-    rule's use of it is differentiated too), or a shape-only placeholder if it was not saved."""
+    rule's use of it is differentiated too) with the output's forward-mode tangents if it had
+    any, or a shape-only placeholder if it was not saved."""
     if node.ans is None:
         return placeholder(node.shape, node.dtype)
-    if not create_graph or isinstance(node.ans, Unsaved):  # a Kept: values for display only
+    if not on_tensors or isinstance(node.ans, Unsaved):  # a Kept: values for display only
         return node.ans
     ans = Tensor._wrap(node.ans)
     ans.requires_grad = True
     ans._node = node
+    ans._extra = getattr(node, "tangents", None)  # unset unless forward mode set it
     return ans
 
 
-def _propagate(node: Node, g, pending: dict, owned: set, create_graph: bool) -> None:
+def _propagate(node: Node, g, pending: dict, owned: set, on_tensors: bool) -> None:
     prim = node.prim
     inputs = node.inputs
     if inputs is None:
@@ -266,8 +288,8 @@ def _propagate(node: Node, g, pending: dict, owned: set, create_graph: bool) -> 
             f"backward: the graph through '{prim.name}' was already freed by an earlier "
             "backward(); pass retain_graph=True to the first one to backpropagate twice"
         )
-    ans = _ans_for_rule(node, create_graph)
-    args = inputs if create_graph else tuple([raw(a) for a in inputs])
+    ans = _ans_for_rule(node, on_tensors)
+    args = inputs if on_tensors else tuple([raw(a) for a in inputs])
     if prim.vjp_takes_needs:
         needs = tuple(edge is not None for edge in node.edges)
         cotangents = prim.vjp(g, ans, *args, needs=needs, **node.params)
@@ -282,7 +304,7 @@ def _propagate(node: Node, g, pending: dict, owned: set, create_graph: bool) -> 
             _check_finite(node, x_bar)
         # ownership only pays off for big arrays: small ones are cheaper to copy than to track
         fresh = (
-            not create_graph
+            not on_tensors
             and getattr(x_bar, "size", 0) >= _OWNERSHIP_MIN_SIZE
             and _is_fresh(x_bar, g, ans, args, handed_out)
         )

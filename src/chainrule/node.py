@@ -103,6 +103,9 @@ class Node:
     # ans: the output's array if the rule reads it (a Kept if it does not but the array is
     # small; None otherwise). shape, dtype: the output's.
     # hooks, retain (a weakref to the Tensor keeping .grad), label, created_at: rarely set.
+    # tangents: the output's tangents by forward level, lent to backward's re-wrapped ans;
+    # set only by forward mode (chainrule.forward), and left unset otherwise: read it with
+    # getattr(node, "tangents", None), so recording pays nothing for it.
     __slots__ = (
         "prim",
         "params",
@@ -116,6 +119,7 @@ class Node:
         "retain",
         "label",
         "created_at",
+        "tangents",
     )
 
     @property

@@ -37,8 +37,9 @@ class Tensor:
     """
 
     # data: the ndarray. grad: a Tensor or None. _node: the recorded operation that made this
-    # tensor (chainrule.node), None for a leaf. _extra: None, or a dict of what few leaves
-    # carry (label, hooks).
+    # tensor (chainrule.node), None for a leaf. _extra: None, or a dict of what few tensors
+    # carry: a leaf's label and hooks, and while a jvp is open, tangents keyed by their
+    # forward level (chainrule.forward).
     __slots__ = ("data", "grad", "requires_grad", "_node", "_extra", "__weakref__")
     __array_priority__ = 1000
     # NumPy hands every binary operation with a Tensor to the Tensor: ndarray * Tensor is a Tensor

@@ -19,7 +19,7 @@ import contextlib
 import numpy as np
 
 from chainrule.autograd import enable_grad
-from chainrule.ops import astype, reshape, stack
+from chainrule.ops import astype, core, reshape, stack
 from chainrule.ops.core import raw
 from chainrule.pytree import tree_flatten, tree_unflatten
 from chainrule.scalar import Scalar
@@ -66,7 +66,9 @@ def inside(scalar_engine: bool = False):
 
 
 def nested() -> bool:
-    return _Depth.all > 0
+    """Inside another transform, or inside a forward-mode jvp (whose tangents must flow
+    through this transform's derivative, so it is recorded on Tensors)."""
+    return _Depth.all > 0 or bool(core.forward_levels)
 
 
 class ScalarOutput(Exception):

@@ -16,6 +16,10 @@ A VJP rule is ``rule(g, ans, *inputs, **params) -> tuple``: one cotangent per in
 where there is none), of the input's shape or broadcastable to it (unbroadcasting happens
 once, in the backward pass, not in each rule).
 
+A JVP rule is ``rule(tangents, ans, *inputs, **params) -> output tangent``: ``tangents`` has
+one entry per input, None where it is zero; the result may be broadcastable to the output's
+shape (forward mode broadcasts it, once). Forward mode (``chainrule.forward``) calls it.
+
 >>> import numpy as np
 >>> @primitive
 ... def cube(x):
@@ -38,6 +42,8 @@ import numpy as np
 
 __all__ = [
     "Primitive",
+    "add_tangents",
+    "has_derivative",
     "is_grad_enabled",
     "nondifferentiable",
     "primitive",
@@ -134,7 +140,13 @@ class Primitive:
         return rule
 
     def defjvp(self, rule: Callable) -> Callable:
-        """Declare the JVP rule ``rule(tangents, ans, *inputs, **params) -> output tangent``."""
+        """Declare the JVP rule ``rule(tangents, ans, *inputs, **params) -> output tangent``.
+
+        ``tangents`` holds one tangent per input, None for a zero one (the rule is not called
+        when all are None). Like a VJP rule, it is written with this package's operations,
+        so forward mode can nest and reverse mode can differentiate it. Usable as
+        ``@p.defjvp``.
+        """
         self.jvp = rule
         return rule
 
@@ -164,6 +176,13 @@ def nondifferentiable(forward: Callable) -> Primitive:
 Tensor = None
 
 
+# Forward mode (chainrule.forward): the open jvp levels, outermost first. While one is open,
+# every op also computes its output's tangents (attach_tangents, set by chainrule.forward);
+# with none open, which is the rule, _apply pays one test of this list. It is changed in
+# place only, never rebound, so modules that import it see every change.
+forward_levels: list = []
+attach_tangents = None
+
 # errors a forward raises on bad input: re-raised naming the op and the shapes
 _USER_ERRORS = (np.linalg.LinAlgError, IndexError, ValueError, TypeError)
 
@@ -190,8 +209,12 @@ def _apply(prim: Primitive, args: tuple, params: dict):
     if not has_tensor:
         return ans
     if record and _GradMode.enabled and prim.differentiable:
-        return tensor_type._record(ans, prim, args, params)
-    return tensor_type._wrap(ans)
+        out = tensor_type._record(ans, prim, args, params)
+    else:
+        out = tensor_type._wrap(ans)
+    if forward_levels:
+        attach_tangents(out, prim, args, params)
+    return out
 
 
 def _describe_failure(prim: Primitive, arrays: list, params: dict, error: Exception) -> str:
@@ -207,6 +230,27 @@ def raw(x):
     """The ndarray inside a Tensor; anything else as it is. (Not ``getattr(x, "data")``: an
     ndarray's own ``.data`` is its memory buffer.)"""
     return x.data if isinstance(x, Tensor) else x
+
+
+def add_tangents(*terms):
+    """The sum of the terms that are not None, or None if all are: a JVP rule's total of
+    the contributions of its inputs, where a None tangent contributes nothing.
+
+    >>> add_tangents(None, np.array([1.0, 2.0]), None)
+    array([1., 2.])
+    """
+    total = None
+    for term in terms:
+        if term is not None:
+            total = term if total is None else total + term
+    return total
+
+
+def has_derivative(x) -> bool:
+    """Whether x may carry a derivative: a Tensor that requires grad, or, while forward mode is
+    on, any Tensor (it may carry a tangent). For functions that take a cheaper path for
+    constant arguments."""
+    return isinstance(x, Tensor) and (x.requires_grad or bool(forward_levels))
 
 
 def unbroadcast(g, shape: tuple):

@@ -27,7 +27,7 @@ import string
 
 import numpy as np
 
-from chainrule.ops.core import primitive, raw
+from chainrule.ops.core import add_tangents, primitive, raw
 
 
 @primitive
@@ -50,6 +50,18 @@ def einsum_vjp(g, ans, subscripts, *operands, needs):
     for k in range(len(operands)):
         bars.append(_operand_bar(g, inputs, output, operands, k) if needs[k + 1] else None)
     return tuple(bars)
+
+
+@einsum.defjvp
+def einsum_jvp(tangents, ans, subscripts, *operands):
+    # linear in each operand: one einsum per operand with a tangent, that operand replaced
+    terms = []
+    for k, operand_dot in enumerate(tangents[1:]):
+        if operand_dot is not None:
+            replaced = list(operands)
+            replaced[k] = operand_dot
+            terms.append(einsum(subscripts, *replaced))
+    return add_tangents(*terms)
 
 
 def _operand_bar(g, inputs: tuple, output: str, operands: tuple, k: int):

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from chainrule.ops.core import nondifferentiable, primitive, raw
+from chainrule.ops.core import add_tangents, has_derivative, nondifferentiable, primitive, raw
 
 # -- arithmetic ------------------------------------------------------------------------------
 
@@ -33,6 +33,12 @@ def add_vjp(g, ans, x, y):
     return g, g
 
 
+@add.defjvp
+def add_jvp(tangents, ans, x, y):
+    x_dot, y_dot = tangents
+    return add_tangents(x_dot, y_dot)
+
+
 @primitive
 def subtract(x, y):
     """x - y, broadcasting."""
@@ -44,6 +50,12 @@ def subtract_vjp(g, ans, x, y):
     return g, -g
 
 
+@subtract.defjvp
+def subtract_jvp(tangents, ans, x, y):
+    x_dot, y_dot = tangents
+    return add_tangents(x_dot, None if y_dot is None else -y_dot)
+
+
 @primitive
 def multiply(x, y):
     """x * y, broadcasting."""
@@ -53,6 +65,15 @@ def multiply(x, y):
 @multiply.defvjp(saves=("x", "y"))
 def multiply_vjp(g, ans, x, y, *, needs):
     return (g * y if needs[0] else None), (g * x if needs[1] else None)
+
+
+@multiply.defjvp
+def multiply_jvp(tangents, ans, x, y):
+    x_dot, y_dot = tangents
+    return add_tangents(
+        None if x_dot is None else x_dot * y,
+        None if y_dot is None else x * y_dot,
+    )
 
 
 @primitive
@@ -68,6 +89,15 @@ def divide_vjp(g, ans, x, y, *, needs):
     return (g / y if needs[0] else None), (-g * ans / y if needs[1] else None)
 
 
+@divide.defjvp
+def divide_jvp(tangents, ans, x, y):
+    x_dot, y_dot = tangents
+    return add_tangents(
+        None if x_dot is None else x_dot / y,
+        None if y_dot is None else -y_dot * ans / y,
+    )
+
+
 @primitive
 def negative(x):
     """-x."""
@@ -77,6 +107,11 @@ def negative(x):
 @negative.defvjp(saves=())
 def negative_vjp(g, ans, x):
     return (-g,)
+
+
+@negative.defjvp
+def negative_jvp(tangents, ans, x):
+    return -tangents[0]
 
 
 @primitive
@@ -104,6 +139,22 @@ def power_vjp(g, ans, x, y, *, needs):
     return x_bar, y_bar
 
 
+@power.defjvp
+def power_jvp(tangents, ans, x, y):
+    # the same two partial derivatives as power_vjp, with the same care at x = 0 and y = 0
+    x_dot, y_dot = tangents
+    x_term = y_term = None
+    if x_dot is not None:
+        with np.errstate(invalid="ignore"):  # 0 * inf at x = y = 0, which where discards
+            x_term = where(equal(y, 0), 0.0, x_dot * y * x ** (y - 1))
+    if y_dot is not None:
+        safe_log = log(where(equal(x, 0), 1.0, x))
+        if isinstance(x, (int, float)):
+            safe_log = float(safe_log)
+        y_term = where(logical_and(equal(x, 0), greater_equal(y, 0)), 0.0, y_dot * ans * safe_log)
+    return add_tangents(x_term, y_term)
+
+
 @primitive
 def abs(x):  # noqa: A001  (the NumPy and PyTorch name)
     """|x|; its derivative at 0 is taken as 0, as in PyTorch."""
@@ -113,6 +164,11 @@ def abs(x):  # noqa: A001  (the NumPy and PyTorch name)
 @abs.defvjp(saves=("x",))
 def abs_vjp(g, ans, x):
     return (g * sign(x),)
+
+
+@abs.defjvp
+def abs_jvp(tangents, ans, x):
+    return tangents[0] * sign(x)
 
 
 @primitive
@@ -127,6 +183,16 @@ def maximum_vjp(g, ans, x, y, *, needs):
     return (g * share if needs[0] else None), (g * (1 - share) if needs[1] else None)
 
 
+@maximum.defjvp
+def maximum_jvp(tangents, ans, x, y):
+    x_dot, y_dot = tangents
+    share = (greater(x, y) + 0.5 * equal(x, y)).astype(ans.dtype)
+    return add_tangents(
+        None if x_dot is None else x_dot * share,
+        None if y_dot is None else y_dot * (1 - share),
+    )
+
+
 @primitive
 def minimum(x, y):
     """The smaller of x and y, elementwise; ties send each side half the gradient (PyTorch)."""
@@ -137,6 +203,16 @@ def minimum(x, y):
 def minimum_vjp(g, ans, x, y, *, needs):
     share = (less(x, y) + 0.5 * equal(x, y)).astype(ans.dtype)
     return (g * share if needs[0] else None), (g * (1 - share) if needs[1] else None)
+
+
+@minimum.defjvp
+def minimum_jvp(tangents, ans, x, y):
+    x_dot, y_dot = tangents
+    share = (less(x, y) + 0.5 * equal(x, y)).astype(ans.dtype)
+    return add_tangents(
+        None if x_dot is None else x_dot * share,
+        None if y_dot is None else y_dot * (1 - share),
+    )
 
 
 @primitive
@@ -153,6 +229,12 @@ def where_vjp(g, ans, condition, x, y, *, needs):
     return None, x_bar, y_bar
 
 
+@where.defjvp
+def where_jvp(tangents, ans, condition, x, y):
+    _, x_dot, y_dot = tangents
+    return where(condition, 0.0 if x_dot is None else x_dot, 0.0 if y_dot is None else y_dot)
+
+
 # -- functions -------------------------------------------------------------------------------
 
 
@@ -167,6 +249,11 @@ def exp_vjp(g, ans, x):
     return (g * ans,)
 
 
+@exp.defjvp
+def exp_jvp(tangents, ans, x):
+    return tangents[0] * ans
+
+
 @primitive
 def expm1(x):
     """e ** x - 1, accurate near 0."""
@@ -176,6 +263,11 @@ def expm1(x):
 @expm1.defvjp(saves=("ans",))
 def expm1_vjp(g, ans, x):
     return (g * (ans + 1),)
+
+
+@expm1.defjvp
+def expm1_jvp(tangents, ans, x):
+    return tangents[0] * (ans + 1)
 
 
 @primitive
@@ -190,6 +282,11 @@ def log_vjp(g, ans, x):
     return (g / x,)
 
 
+@log.defjvp
+def log_jvp(tangents, ans, x):
+    return tangents[0] / x
+
+
 @primitive
 def log1p(x):
     """ln(1 + x), accurate near 0."""
@@ -200,6 +297,11 @@ def log1p(x):
 @log1p.defvjp(saves=("x",))
 def log1p_vjp(g, ans, x):
     return (g / (x + 1),)
+
+
+@log1p.defjvp
+def log1p_jvp(tangents, ans, x):
+    return tangents[0] / (x + 1)
 
 
 @primitive
@@ -214,6 +316,11 @@ def sqrt_vjp(g, ans, x):
     return (g / (2 * ans),)
 
 
+@sqrt.defjvp
+def sqrt_jvp(tangents, ans, x):
+    return tangents[0] / (2 * ans)
+
+
 @primitive
 def sin(x):
     """Sine."""
@@ -223,6 +330,11 @@ def sin(x):
 @sin.defvjp(saves=("x",))
 def sin_vjp(g, ans, x):
     return (g * cos(x),)
+
+
+@sin.defjvp
+def sin_jvp(tangents, ans, x):
+    return tangents[0] * cos(x)
 
 
 @primitive
@@ -236,6 +348,11 @@ def cos_vjp(g, ans, x):
     return (-g * sin(x),)
 
 
+@cos.defjvp
+def cos_jvp(tangents, ans, x):
+    return -tangents[0] * sin(x)
+
+
 @primitive
 def tan(x):
     """Tangent."""
@@ -245,6 +362,11 @@ def tan(x):
 @tan.defvjp(saves=("ans",))
 def tan_vjp(g, ans, x):
     return (g * (1 + ans * ans),)
+
+
+@tan.defjvp
+def tan_jvp(tangents, ans, x):
+    return tangents[0] * (1 + ans * ans)
 
 
 @primitive
@@ -258,6 +380,11 @@ def tanh_vjp(g, ans, x):
     return (g * (1 - ans * ans),)
 
 
+@tanh.defjvp
+def tanh_jvp(tangents, ans, x):
+    return tangents[0] * (1 - ans * ans)
+
+
 @primitive
 def sigmoid(x):
     """1 / (1 + e**-x), computed without overflow for any x (a primitive for stability)."""
@@ -267,6 +394,11 @@ def sigmoid(x):
 @sigmoid.defvjp(saves=("ans",))
 def sigmoid_vjp(g, ans, x):
     return (g * ans * (1 - ans),)
+
+
+@sigmoid.defjvp
+def sigmoid_jvp(tangents, ans, x):
+    return tangents[0] * ans * (1 - ans)
 
 
 @primitive
@@ -280,6 +412,11 @@ def relu_vjp(g, ans, x):
     return (g * greater(ans, 0),)  # ans > 0 exactly where x > 0: only the output is kept
 
 
+@relu.defjvp
+def relu_jvp(tangents, ans, x):
+    return tangents[0] * greater(ans, 0)
+
+
 @primitive
 def leaky_relu(x, negative_slope=0.01):
     """x above 0, negative_slope * x below."""
@@ -291,6 +428,12 @@ def leaky_relu_vjp(g, ans, x, negative_slope=0.01):
     return (where(greater(x, 0), g, g * negative_slope),)
 
 
+@leaky_relu.defjvp
+def leaky_relu_jvp(tangents, ans, x, negative_slope=0.01):
+    x_dot = tangents[0]
+    return where(greater(x, 0), x_dot, x_dot * negative_slope)
+
+
 @primitive
 def elu(x, alpha=1.0):
     """x above 0, alpha * (e**x - 1) below."""
@@ -300,6 +443,12 @@ def elu(x, alpha=1.0):
 @elu.defvjp(saves=("x", "ans"))
 def elu_vjp(g, ans, x, alpha=1.0):
     return (where(greater(x, 0), g, g * (ans + alpha)),)
+
+
+@elu.defjvp
+def elu_jvp(tangents, ans, x, alpha=1.0):
+    x_dot = tangents[0]
+    return where(greater(x, 0), x_dot, x_dot * (ans + alpha))
 
 
 @primitive
@@ -314,6 +463,13 @@ def softplus(x, beta=1.0, threshold=20.0):
 def softplus_vjp(g, ans, x, beta=1.0, threshold=20.0):
     scaled = x * beta
     return (where(greater(scaled, threshold), g, g * sigmoid(scaled)),)
+
+
+@softplus.defjvp
+def softplus_jvp(tangents, ans, x, beta=1.0, threshold=20.0):
+    x_dot = tangents[0]
+    scaled = x * beta
+    return where(greater(scaled, threshold), x_dot, x_dot * sigmoid(scaled))
 
 
 _erf_python = np.frompyfunc(math.erf, 1, 1)
@@ -334,6 +490,11 @@ def erf_vjp(g, ans, x):
     return (g * (2 / math.sqrt(math.pi)) * exp(-x * x),)
 
 
+@erf.defjvp
+def erf_jvp(tangents, ans, x):
+    return tangents[0] * (2 / math.sqrt(math.pi)) * exp(-x * x)
+
+
 def gelu(x, approximate: str = "none"):
     """Gaussian error linear unit: x * Phi(x), exact (erf) by default as in PyTorch, or the
     tanh approximation with ``approximate="tanh"``. Composed from primitives."""
@@ -349,8 +510,9 @@ def clip(x, min=None, max=None):  # noqa: A002  (NumPy's and PyTorch's names)
     """x limited to [min, max]; gradient 1 inside and at the bounds (PyTorch's clamp)."""
     if min is None and max is None:
         raise ValueError("clip needs min or max (or both)")
-    bounds_need_grad = any(getattr(b, "requires_grad", False) for b in (min, max))
-    if not bounds_need_grad:
+    # bounds with derivatives (that require grad, or carry forward-mode tangents) take the
+    # composed path, whose rules differentiate them too
+    if not any(has_derivative(b) for b in (min, max)):
         low = raw(min)
         high = raw(max)
         return _clip(x, low, high)
@@ -373,6 +535,14 @@ def _clip_vjp(g, ans, x, low, high):
     above_low = greater_equal(x, -np.inf if low is None else low)
     inside = logical_and(above_low, less_equal(x, np.inf if high is None else high))
     return g * inside, None, None
+
+
+@_clip.defjvp
+def _clip_jvp(tangents, ans, x, low, high):
+    # only x varies here: clip sends bounds with derivatives down the composed path
+    above_low = greater_equal(x, -np.inf if low is None else low)
+    inside = logical_and(above_low, less_equal(x, np.inf if high is None else high))
+    return tangents[0] * inside
 
 
 _clip.name = "clip"

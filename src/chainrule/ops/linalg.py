@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from chainrule.ops.core import nondifferentiable, primitive, raw
+from chainrule.ops.core import add_tangents, nondifferentiable, primitive, raw
 from chainrule.ops.elementwise import multiply
 from chainrule.ops.shape import reshape, squeeze, swapaxes, unsqueeze
 
@@ -95,6 +95,15 @@ def matmul_vjp(g, ans, x, y, *, needs):
     return x_bar, y_bar
 
 
+@matmul.defjvp
+def matmul_jvp(tangents, ans, x, y):
+    x_dot, y_dot = tangents
+    return add_tangents(
+        None if x_dot is None else matmul(x_dot, y),
+        None if y_dot is None else matmul(x, y_dot),
+    )
+
+
 def dot(x, y):
     """NumPy's dot for operands of up to two dimensions: a product with a scalar, the inner
     product of vectors, or a matrix product (use matmul for batches, einsum for the rest).
@@ -144,6 +153,12 @@ def inv_vjp(g, ans, x):
     return (-matmul(matmul(ans_t, g), ans_t),)
 
 
+@inv.defjvp
+def inv_jvp(tangents, ans, x):
+    # d(A^-1) = -A^-1 dA A^-1
+    return -matmul(matmul(ans, tangents[0]), ans)
+
+
 @primitive
 def det(x):
     """The determinant of a square matrix, or of each matrix in a batch (..., n, n).
@@ -160,6 +175,17 @@ def det(x):
 def det_vjp(g, ans, x):
     # Jacobi's formula: d det A = det A tr(A^-1 dA), so A_bar = g det(A) A^-T
     return (_as_batch_of_matrices(g * ans) * _matrix_transpose(inv(x)),)
+
+
+@det.defjvp
+def det_jvp(tangents, ans, x):
+    # Jacobi's formula: d det A = det A tr(A^-1 dA)
+    return ans * _trace_of_product(inv(x), tangents[0])
+
+
+def _trace_of_product(a, b):
+    """tr(a @ b) for each matrix of a batch, without forming the product."""
+    return (_matrix_transpose(a) * b).sum(axis=(-2, -1))
 
 
 class SlogdetResult(NamedTuple):
@@ -185,6 +211,12 @@ def _logabsdet(x):
 def _logabsdet_vjp(g, ans, x):
     # d log|det A| = tr(A^-1 dA), so A_bar = g A^-T
     return (_as_batch_of_matrices(g) * _matrix_transpose(inv(x)),)
+
+
+@_logabsdet.defjvp
+def _logabsdet_jvp(tangents, ans, x):
+    # d log|det A| = tr(A^-1 dA)
+    return _trace_of_product(inv(x), tangents[0])
 
 
 _det_sign.name = "slogdet"
@@ -227,3 +259,18 @@ def solve_vjp(g, ans, a, b, *, needs):
         b_bar = solve(a_t, g)
         a_bar = -matmul(b_bar, _matrix_transpose(ans)) if needs[0] else None
     return a_bar, (b_bar if needs[1] else None)
+
+
+@solve.defjvp
+def solve_jvp(tangents, ans, a, b):
+    # x = A^-1 b, so dx = A^-1 (db - dA x); a vector b goes as a one-column matrix, since
+    # solve reads only a 1-D b as a vector (and a batch of vectors as a matrix)
+    a_dot, b_dot = tangents
+    vector = np.ndim(raw(b)) == 1
+    x = unsqueeze(ans, -1) if vector else ans
+    rhs = add_tangents(
+        None if b_dot is None else (unsqueeze(b_dot, -1) if vector else b_dot),
+        None if a_dot is None else -matmul(a_dot, x),
+    )
+    x_dot = solve(a, rhs)
+    return squeeze(x_dot, -1) if vector else x_dot

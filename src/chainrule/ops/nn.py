@@ -49,6 +49,7 @@ def linear(x, w, b=None):
 
 @linear.defvjp(saves=("x", "w"))
 def linear_vjp(g, ans, x, w, b=None, *, needs):
+    needs = tuple(needs) + (False,) * (3 - len(needs))  # linear(x, w) has no bias edge
     x_bar = matmul(g, w) if needs[0] else None
     w_bar = b_bar = None
     if needs[1] or needs[2]:

@@ -71,6 +71,11 @@ def _sum_vjp(g, ans, x, axis, keepdims):
     return broadcast_to(_spread(g, x, axis, keepdims), np.shape(raw(x))), None, None
 
 
+@_sum.defjvp
+def _sum_jvp(tangents, ans, x, axis, keepdims):
+    return _sum(tangents[0], axis, keepdims)
+
+
 _sum.name = "sum"
 
 
@@ -88,6 +93,11 @@ def _mean(x, axis, keepdims):
 def _mean_vjp(g, ans, x, axis, keepdims):
     share = _spread(g, x, axis, keepdims) / _count(x, axis)
     return broadcast_to(share, np.shape(raw(x))), None, None
+
+
+@_mean.defjvp
+def _mean_jvp(tangents, ans, x, axis, keepdims):
+    return _mean(tangents[0], axis, keepdims)
 
 
 _mean.name = "mean"
@@ -121,6 +131,16 @@ def _prod_vjp(g, ans, x, axis, keepdims):
     else:
         others = _exclusive_products(values, axis)
     return g * others, None, None
+
+
+@_prod.defjvp
+def _prod_jvp(tangents, ans, x, axis, keepdims):
+    # d prod = sum_i x_dot_i * (the product of the others); ans / x gives those without zeros
+    if np.any(raw(x) == 0):
+        others = _others_product(x, axis)
+    else:
+        others = _spread(ans, x, axis, keepdims) / x
+    return _sum(tangents[0] * others, axis, keepdims)
 
 
 def _others_product(x, axis):
@@ -179,12 +199,20 @@ def _extreme_vjp(g, ans, x, axis, keepdims):
     return where(hits, _spread(g, x, axis, keepdims) / count, 0.0), None, None
 
 
+def _extreme_jvp(tangents, ans, x, axis, keepdims):
+    # the mean of the tangents of the elements equal to the extreme (the VJP's even split)
+    hits = equal(x, _spread(ans, x, axis, keepdims))
+    count = np.sum(raw(hits), axis=axis, keepdims=keepdims).astype(np.result_type(raw(ans)))
+    return _sum(where(hits, tangents[0], 0.0), axis, keepdims) / count
+
+
 @primitive
 def _max(x, axis, keepdims):
     return np.max(x, axis=axis, keepdims=keepdims)
 
 
 _max.defvjp(_extreme_vjp, saves=("x", "ans"))
+_max.defjvp(_extreme_jvp)
 _max.name = "max"
 
 
@@ -194,6 +222,7 @@ def _min(x, axis, keepdims):
 
 
 _min.defvjp(_extreme_vjp, saves=("x", "ans"))
+_min.defjvp(_extreme_jvp)
 _min.name = "min"
 
 
@@ -280,6 +309,14 @@ def _norm2_vjp(g, ans, x, axis, keepdims):
     return _spread(g, x, axis, keepdims) * direction, None, None
 
 
+@_norm2.defjvp
+def _norm2_jvp(tangents, ans, x, axis, keepdims):
+    # d|x| = <x / |x|, x_dot>, with the direction taken as 0 where the norm is 0 (as the VJP)
+    ans = _spread(ans, x, axis, keepdims)
+    direction = where(equal(ans, 0), 0.0, x / where(equal(ans, 0), 1.0, ans))
+    return _sum(tangents[0] * direction, axis, keepdims)
+
+
 _norm2.name = "norm"
 
 
@@ -316,6 +353,11 @@ def _logsumexp_vjp(g, ans, x, axis, keepdims):
     return _spread(g, x, axis, keepdims) * exp(x - _spread(ans, x, axis, keepdims)), None, None
 
 
+@_logsumexp.defjvp
+def _logsumexp_jvp(tangents, ans, x, axis, keepdims):
+    return _sum(tangents[0] * exp(x - _spread(ans, x, axis, keepdims)), axis, keepdims)
+
+
 _logsumexp.name = "logsumexp"
 
 
@@ -333,6 +375,12 @@ def _softmax(x, axis):
 @_softmax.defvjp(saves=("ans",))
 def _softmax_vjp(g, ans, x, axis):
     return ans * (g - sum(g * ans, axis, keepdims=True)), None
+
+
+@_softmax.defjvp
+def _softmax_jvp(tangents, ans, x, axis):
+    x_dot = tangents[0]
+    return ans * (x_dot - sum(x_dot * ans, axis, keepdims=True))
 
 
 _softmax.name = "softmax"
@@ -355,6 +403,12 @@ def _log_softmax_vjp(g, ans, x, axis):
     return g - exp(ans) * sum(g, axis, keepdims=True), None
 
 
+@_log_softmax.defjvp
+def _log_softmax_jvp(tangents, ans, x, axis):
+    x_dot = tangents[0]
+    return x_dot - sum(x_dot * exp(ans), axis, keepdims=True)
+
+
 _log_softmax.name = "log_softmax"
 
 
@@ -374,6 +428,11 @@ def _cumsum_vjp(g, ans, x, axis):
     if axis is None:  # NumPy flattens
         return flip(_cumsum(flip(g, 0), 0), 0).reshape(np.shape(raw(x))), None
     return flip(_cumsum(flip(g, axis), axis), axis), None
+
+
+@_cumsum.defjvp
+def _cumsum_jvp(tangents, ans, x, axis):
+    return _cumsum(tangents[0], axis)
 
 
 _cumsum.name = "cumsum"

@@ -45,6 +45,11 @@ def _reshape_vjp(g, ans, x, shape):
     return g.reshape(np.shape(raw(x))), None
 
 
+@_reshape.defjvp
+def _reshape_jvp(tangents, ans, x, shape):
+    return _reshape(tangents[0], shape)
+
+
 _reshape.name = "reshape"
 
 
@@ -75,6 +80,11 @@ def _permute(x, axes):
 @_permute.defvjp(saves=())
 def _permute_vjp(g, ans, x, axes):
     return _permute(g, tuple(np.argsort(axes))), None
+
+
+@_permute.defjvp
+def _permute_jvp(tangents, ans, x, axes):
+    return _permute(tangents[0], axes)
 
 
 _permute.name = "permute"
@@ -142,6 +152,11 @@ def _broadcast_to_vjp(g, ans, x, shape):
     return g, None  # the engine sums the broadcast axes back down
 
 
+@_broadcast_to.defjvp
+def _broadcast_to_jvp(tangents, ans, x, shape):
+    return _broadcast_to(tangents[0], shape)
+
+
 _broadcast_to.name = "broadcast_to"
 
 
@@ -172,6 +187,11 @@ def astype_vjp(g, ans, x, dtype):
     return g.astype(raw(x).dtype), None
 
 
+@astype.defjvp
+def astype_jvp(tangents, ans, x, dtype):
+    return astype(tangents[0], dtype)  # (never called for an integer dtype: no tangent)
+
+
 # -- joining and splitting -------------------------------------------------------------------
 
 
@@ -184,6 +204,17 @@ def _concatenate(axis, *xs):
 def _concatenate_vjp(g, ans, axis, *xs):
     sizes = np.cumsum([np.shape(raw(x))[axis] for x in xs])[:-1]
     return (None, *split_at(g, tuple(int(s) for s in sizes), axis))
+
+
+@_concatenate.defjvp
+def _concatenate_jvp(tangents, ans, axis, *xs):
+    parts = [_zeros_like(x, ans) if x_dot is None else x_dot for x, x_dot in zip(xs, tangents[1:])]
+    return _concatenate(axis, *parts)
+
+
+def _zeros_like(x, ans) -> np.ndarray:
+    """A zero tangent for input x, in ans's dtype (where a linear op needs every input's)."""
+    return np.zeros(np.shape(raw(x)), dtype=np.result_type(raw(ans)))
 
 
 _concatenate.name = "concatenate"
@@ -220,6 +251,11 @@ def _split_part_vjp(g, ans, x, start, stop, axis):
     widths = [(0, 0)] * len(shape)
     widths[axis] = (start, shape[axis] - stop)
     return pad(g, tuple(widths)), None, None, None
+
+
+@_split_part.defjvp
+def _split_part_jvp(tangents, ans, x, start, stop, axis):
+    return _split_part(tangents[0], start, stop, axis)
 
 
 _split_part.name = "split"
@@ -265,6 +301,11 @@ def _pad_vjp(g, ans, x, widths, value):
     return g[index], None, None
 
 
+@_pad.defjvp
+def _pad_jvp(tangents, ans, x, widths, value):
+    return _pad(tangents[0], widths, 0.0)  # the padding is a constant
+
+
 _pad.name = "pad"
 
 
@@ -293,6 +334,11 @@ def tile_vjp(g, ans, x, reps):
     return summed.reshape(np.shape(raw(x))), None
 
 
+@tile.defjvp
+def tile_jvp(tangents, ans, x, reps):
+    return tile(tangents[0], reps)
+
+
 def repeat(x, *repeats):
     """PyTorch's Tensor.repeat: the whole tensor tiled (NumPy's tile)."""
     return tile(x, _shape_arg(repeats))
@@ -307,6 +353,11 @@ def flip(x, axis=None):
 @flip.defvjp(saves=())
 def flip_vjp(g, ans, x, axis=None):
     return flip(g, axis), None
+
+
+@flip.defjvp
+def flip_jvp(tangents, ans, x, axis=None):
+    return flip(tangents[0], axis)
 
 
 # -- indexing --------------------------------------------------------------------------------
@@ -328,6 +379,11 @@ def _getitem(x, index):
 def _getitem_vjp(g, ans, x, index):
     zeros = np.zeros(np.shape(raw(x)), dtype=np.result_type(raw(g)))
     return _index_add(zeros, index, g), None
+
+
+@_getitem.defjvp
+def _getitem_jvp(tangents, ans, x, index):
+    return _getitem(tangents[0], index)
 
 
 _getitem.name = "getitem"
@@ -362,6 +418,14 @@ def _index_add_vjp(g, ans, x, index, values, *, needs):
     return g, None, values_bar
 
 
+@_index_add.defjvp
+def _index_add_jvp(tangents, ans, x, index, values):
+    x_dot, _, values_dot = tangents
+    if values_dot is None:
+        return x_dot
+    return _index_add(_zeros_like(x, ans) if x_dot is None else x_dot, index, values_dot)
+
+
 _index_add.name = "index_add"
 
 
@@ -384,6 +448,14 @@ def _index_set_vjp(g, ans, x, index, values, *, needs):
             values_bar = values_bar * _last_writes(np.shape(raw(g)), index)
         values_bar = _with_leading_ones(values_bar, np.ndim(raw(values)))
     return x_bar, None, values_bar
+
+
+@_index_set.defjvp
+def _index_set_jvp(tangents, ans, x, index, values):
+    # linear in (x, values): the same write, of the tangents (the last write wins again)
+    x_dot, _, values_dot = tangents
+    x_dot = _zeros_like(x, ans) if x_dot is None else x_dot
+    return _index_set(x_dot, index, 0.0 if values_dot is None else values_dot)
 
 
 def _with_leading_ones(values_bar, ndim: int):
