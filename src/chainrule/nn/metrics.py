@@ -37,7 +37,8 @@ def accuracy(output: np.ndarray, target: np.ndarray) -> float:
     if predicted.shape != target.shape:
         raise ValueError(
             f"accuracy: output of shape {output.shape} gives predictions of shape "
-            f"{predicted.shape}, which do not match the target's shape {target.shape}"
+            f"{predicted.shape}, which do not match the target's shape {target.shape} "
+            "(for regression, give fit metrics=())"
         )
     return float(np.mean(predicted == target))
 
