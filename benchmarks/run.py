@@ -19,20 +19,24 @@ from benchmarks import (
     w1b_chain,
     w2_big,
     w2_mlp,
+    w2_nn,
     w3_elementwise,
     w4_second_order,
     w5_matmuls,
+    w6_cnn,
 )
 
 WORKLOADS = [
     w1_moons_mlp,
     w1b_chain,
     w2_mlp,
+    w2_nn,
     w3_elementwise,
     w4_second_order.HESSIAN,
     w4_second_order.HVP,
     w2_big,
     w5_matmuls,
+    w6_cnn,
 ]
 HERE = Path(__file__).resolve().parent
 RESULTS_JSON = HERE / "results.json"

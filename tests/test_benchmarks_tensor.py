@@ -1,5 +1,5 @@
-"""The Tensor workloads (W2, W3, W2-big, W5) compute the same numbers on every engine, and
-the harness records memory and GFLOP/s correctly (no timings are asserted)."""
+"""The Tensor workloads (W2, W2-nn, W3, W2-big, W5, W6) compute the same numbers on every
+engine, and the harness records memory and GFLOP/s correctly (no timings are asserted)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,13 @@ from benchmarks import (
     run,
     w2_big,
     w2_mlp,
+    w2_nn,
     w3_elementwise,
     w4_second_order,
     w5_matmuls,
+    w6_cnn,
 )
+from tests.conftest import needs_torch
 
 FLOOR = ["chainrule", "numpy"]  # always installed; the peers' imports alone take seconds
 
@@ -52,6 +55,55 @@ def test_w2_every_engine_starts_from_the_same_float32_problem():
     assert all(p.dtype == np.float32 for p in params) and x.dtype == np.float32
     assert x.shape == (128, 784) and 0 <= labels.min() and labels.max() <= 9
     assert all(np.array_equal(a, b) for a, b in zip(params, again))
+
+
+def test_w2_nn_layers_and_optimizer_take_the_same_steps_as_w2_by_hand():
+    losses = w2_nn.check(steps=3, names=FLOOR)
+    ours = losses["chainrule"]
+    assert ours[0] > ours[1] > ours[2] > 0
+    # and the same numbers as W2's own chainrule step, written with raw Tensor ops
+    assert np.allclose(ours, w2_mlp.check(steps=3, names=FLOOR)["chainrule"], rtol=1e-5)
+
+
+def test_w2_nn_layers_hold_w2s_weights_transposed():
+    layers, x, labels = w2_nn.layer_weights()
+    arrays, x2, labels2 = w2_mlp.problem()
+    assert [a.shape for a in layers[::2]] == [(512, 784), (256, 512), (10, 256)]
+    assert all(np.array_equal(a.T, b) for a, b in zip(layers[::2], arrays[::2]))
+    assert np.array_equal(x, x2) and np.array_equal(labels, labels2)
+
+
+def test_w2_nn_check_catches_an_engine_that_disagrees(monkeypatch):
+    honest = w2_mlp._numpy_setup
+
+    def off_by_a_little(batch=w2_mlp.BATCH):
+        step = honest(batch)
+        return lambda: step() * 1.001
+
+    monkeypatch.setattr(w2_mlp, "_numpy_setup", off_by_a_little)
+    with pytest.raises(AssertionError, match="W2-nn: numpy losses"):
+        w2_nn.check(steps=1, names=FLOOR)
+
+
+def test_w6_problem_is_a_batch_of_digit_images_and_the_steps_train():
+    (conv, conv_bias, linear, linear_bias), images, labels = w6_cnn.problem()
+    assert conv.shape == (16, 1, 3, 3) and linear.shape == (10, 16 * 3 * 3)
+    assert images.shape == (256, 1, 8, 8) and images.dtype == np.float32
+    assert 0.0 <= images.min() and images.max() <= 1.0 and set(labels.tolist()) == set(range(10))
+    ours = w6_cnn.check(steps=3, names=["chainrule"])["chainrule"]
+    assert ours[0] > ours[1] > ours[2] > 0
+
+
+@needs_torch
+def test_w6_chainrule_and_torch_losses_agree():
+    losses = w6_cnn.check(steps=3)
+    assert set(losses) == {"chainrule", "torch"}
+    np.testing.assert_allclose(losses["torch"], losses["chainrule"], rtol=1e-4)
+
+
+def test_new_workloads_are_registered():
+    names = [w.NAME for w in run.WORKLOADS]
+    assert "W2-nn" in names and "W6" in names and len(set(names)) == len(names)
 
 
 def test_w3_chainrule_and_numpy_agree_and_stay_finite():

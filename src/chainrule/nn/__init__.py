@@ -10,7 +10,7 @@ parameter layouts and state_dict keys.
 [(8, 4), (8,), (3, 8), (3,)]
 """
 
-from chainrule.nn import functional, init, utils
+from chainrule.nn import functional, init, metrics, utils
 from chainrule.nn.activation import (
     ELU,
     GELU,
@@ -28,6 +28,7 @@ from chainrule.nn.conv import Conv2d
 from chainrule.nn.dropout import Dropout
 from chainrule.nn.embedding import Embedding
 from chainrule.nn.flatten import Flatten, Unflatten
+from chainrule.nn.history import History
 from chainrule.nn.linear import Identity, Linear
 from chainrule.nn.loss import (
     BCELoss,
@@ -43,6 +44,7 @@ from chainrule.nn.module import Module
 from chainrule.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from chainrule.nn.parameter import Parameter
 from chainrule.nn.pooling import AvgPool2d, MaxPool2d
+from chainrule.nn.training import evaluate, fit
 
 __all__ = [
     "AvgPool2d",
@@ -57,6 +59,7 @@ __all__ = [
     "Embedding",
     "Flatten",
     "GELU",
+    "History",
     "HuberLoss",
     "Identity",
     "L1Loss",
@@ -80,7 +83,10 @@ __all__ = [
     "Softplus",
     "Tanh",
     "Unflatten",
+    "evaluate",
+    "fit",
     "functional",
     "init",
+    "metrics",
     "utils",
 ]
