@@ -14,8 +14,8 @@ every operation computes its result and its result's tangent together.
 
 Here a Tensor carries its tangent beside its data: while ``jvp`` runs, every operation (in
 ``chainrule.ops.core``) also applies the primitive's JVP rule to its inputs' tangents and
-attaches the result to its output. Outside ``jvp`` nothing of this happens, and each
-operation pays a single test for it.
+attaches the result to its output. Outside ``jvp`` operations run exactly the code they run
+without forward mode: ``jvp`` switches them to the forward-mode path, and back.
 
 **Levels.** ``jvp`` inside ``jvp`` (a second derivative, or a derivative of a function that
 itself takes one) needs two independent ε's, or the perturbations get confused. The classic
@@ -59,7 +59,7 @@ from chainrule.tensor import Tensor
 
 __all__ = ["jvp", "tangent_of"]
 
-_levels = core.forward_levels  # the open levels, outermost first (shared with _apply)
+_levels = core.forward_levels  # the open levels, outermost first (shared with ops.core)
 
 
 class _Level:
@@ -102,6 +102,8 @@ def jvp(fun, primals: tuple, tangents: tuple) -> tuple[list, list]:
     inputs = _distinct([_as_primal(x, k) for k, x in enumerate(primals)])
     seeds = [_as_tangent(v, x, k) for k, (x, v) in enumerate(zip(inputs, tangents))]
     level = _Level(len(_levels))
+    if not _levels:
+        core.set_forward_mode(True)
     _levels.append(level)
     outputs = []
     try:
@@ -126,7 +128,7 @@ def tangent_of(x, level=None):
     return None
 
 
-# -- the per-operation step, called by _apply while a level is open ---------------------------
+# -- the per-operation step, called by core._apply_forward while a level is open --------------
 
 
 def _attach_tangents(out: Tensor, prim, args: tuple, params: dict) -> None:
@@ -291,6 +293,8 @@ def _close(level: _Level, inputs: list, outputs: list) -> None:
     theirs, inert: no later level has this key."""
     assert _levels and _levels[-1] is level, "jvp levels must close innermost first"
     _levels.pop()
+    if not _levels:
+        core.set_forward_mode(False)
     for x in (*inputs, *outputs):
         if x._extra:
             x._extra.pop(level, None)

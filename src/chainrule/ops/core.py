@@ -176,18 +176,16 @@ def nondifferentiable(forward: Callable) -> Primitive:
 Tensor = None
 
 
-# Forward mode (chainrule.forward): the open jvp levels, outermost first. While one is open,
-# every op also computes its output's tangents (attach_tangents, set by chainrule.forward);
-# with none open, which is the rule, _apply pays one test of this list. It is changed in
+# Forward mode (chainrule.forward): the open jvp levels, outermost first. It is changed in
 # place only, never rebound, so modules that import it see every change.
 forward_levels: list = []
-attach_tangents = None
+attach_tangents = None  # set by chainrule.forward: computes an output's tangents
 
 # errors a forward raises on bad input: re-raised naming the op and the shapes
 _USER_ERRORS = (np.linalg.LinAlgError, IndexError, ValueError, TypeError)
 
 
-def _apply(prim: Primitive, args: tuple, params: dict):
+def _apply_plain(prim: Primitive, args: tuple, params: dict):
     tensor_type = Tensor
     has_tensor = False
     record = False
@@ -209,12 +207,29 @@ def _apply(prim: Primitive, args: tuple, params: dict):
     if not has_tensor:
         return ans
     if record and _GradMode.enabled and prim.differentiable:
-        out = tensor_type._record(ans, prim, args, params)
-    else:
-        out = tensor_type._wrap(ans)
-    if forward_levels:
+        return tensor_type._record(ans, prim, args, params)
+    return tensor_type._wrap(ans)
+
+
+def _apply_forward(prim: Primitive, args: tuple, params: dict):
+    """_apply while a jvp is open: the same result, with its tangents attached."""
+    out = _apply_plain(prim, args, params)
+    if forward_levels and isinstance(out, Tensor):
         attach_tangents(out, prim, args, params)
     return out
+
+
+# What every call of a primitive runs (Primitive.__call__ looks it up each time): the plain
+# _apply, or _apply_forward while a jvp is open. A switch rather than a test inside _apply,
+# so that with forward mode off, which is the rule, operations pay nothing at all for it.
+_apply = _apply_plain
+
+
+def set_forward_mode(on: bool) -> None:
+    """Route every operation through forward mode (on) or not (off); chainrule.forward's
+    jvp turns it on when it opens the first level and off when it closes the last."""
+    global _apply
+    _apply = _apply_forward if on else _apply_plain
 
 
 def _describe_failure(prim: Primitive, arrays: list, params: dict, error: Exception) -> str:
