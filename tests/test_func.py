@@ -735,3 +735,20 @@ def test_forward_jvp_interface():
     _, (t,) = forward.jvp(lambda s: [s.sin() * s], (s,), (np.array(1.0),))
     t.backward()  # d/ds (cos(s) s + sin(s)) = 2 cos(s) - s sin(s)
     np.testing.assert_allclose(float(s.grad), 2 * math.cos(0.7) - 0.7 * math.sin(0.7), **EXACT)
+
+
+def test_hessian_equals_both_compositions_of_jacobians():
+    # hessian is reverse over reverse; forward over reverse must give the same matrix
+    def f(p):
+        return (p["w"] @ p["x"]).tanh().sum() + (p["x"] ** 3).sum() * p["w"][0, 1]
+
+    point = {
+        "w": np.random.default_rng(5).standard_normal((2, 3)),
+        "x": np.random.default_rng(6).standard_normal(3),
+    }
+    h = cr.hessian(f)(point)
+    forward_over_reverse = cr.jacfwd(cr.jacrev(f))(point)
+    for a in point:
+        for b in point:
+            assert h[a][b].shape == point[a].shape + point[b].shape
+            np.testing.assert_allclose(h[a][b], forward_over_reverse[a][b], rtol=1e-10, atol=1e-12)
