@@ -352,7 +352,7 @@ def _evaluate(call: Callable, params: list[Tensor]) -> tuple[float, np.ndarray]:
     """f and its gradient (flattened, in the order of ``params``) at the current point."""
     with enable_grad():
         loss = _loss(call, params)
-        if isinstance(loss, Tensor) and loss.requires_grad:
+        if loss.requires_grad:
             grads = autograd.grad(loss, params)
         else:  # f does not depend on x: a flat function
             grads = [None] * len(params)
@@ -362,7 +362,7 @@ def _evaluate(call: Callable, params: list[Tensor]) -> tuple[float, np.ndarray]:
             for g, p in zip(grads, params)
         ]
     )
-    value = float(loss.data.reshape(-1)[0]) if isinstance(loss, Tensor) else float(loss)
+    value = float(loss.data.reshape(-1)[0])
     return value, gradient
 
 
@@ -374,12 +374,14 @@ def _loss(call: Callable, params: list[Tensor]):
             f"f failed on chainrule Tensors ({error}); write it with operators and cr "
             "functions (cr.exp, cr.sin, ...), not math or numpy functions"
         ) from error
-    size = loss.size if isinstance(loss, (Tensor, np.ndarray)) else 1
-    if size != 1 or not isinstance(loss, (Tensor, np.ndarray, Real)):
-        raise ValueError(
-            f"f must return one number, got {type(loss).__name__} "
-            f"of shape {getattr(loss, 'shape', '?')}"
+    if not isinstance(loss, Tensor):
+        # math.exp(x) or float(x) turns x into a plain number, and the gradient is lost
+        raise TypeError(
+            f"f returned a {type(loss).__name__}, not a Tensor computed from x: write it with "
+            "operators and cr functions (cr.exp, cr.sin, ...), not math or numpy functions"
         )
+    if loss.size != 1:
+        raise ValueError(f"f must return one number, got a Tensor of shape {loss.shape}")
     return loss
 
 
@@ -387,7 +389,7 @@ def _step(opt, params: list[Tensor], call: Callable, gradient: np.ndarray, newto
     if newton:
         with enable_grad():
             loss = _loss(call, params)
-        if isinstance(loss, Tensor) and loss.requires_grad:
+        if loss.requires_grad:
             opt.step(lambda: _loss(call, params))
         return  # a flat function: Newton has no step to take
     start = 0
