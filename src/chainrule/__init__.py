@@ -31,6 +31,8 @@ from chainrule.creation import (
     zeros,
     zeros_like,
 )
+from chainrule.descent import Trajectory, descend
+from chainrule.descent_sweep import compare, lr_sweep
 from chainrule.explain import explain
 from chainrule.expr import Formula, ParseError, parse
 from chainrule.func import (
@@ -163,6 +165,7 @@ __all__ = [
     "ParseError",
     "Scalar",
     "Tensor",
+    "Trajectory",
     "__version__",
     "abs",
     "add",
@@ -181,11 +184,13 @@ __all__ = [
     "chunk",
     "clamp",
     "clip",
+    "compare",
     "concatenate",
     "cos",
     "cumsum",
     "data",
     "derivative",
+    "descend",
     "det",
     "detect_anomaly",
     "divide",
@@ -234,6 +239,7 @@ __all__ = [
     "log",
     "log1p",
     "log_softmax",
+    "lr_sweep",
     "logical_and",
     "logical_not",
     "logical_or",

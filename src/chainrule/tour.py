@@ -15,6 +15,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from chainrule.descent import descend
 from chainrule.scalar import Scalar
 from chainrule.table import Table
 
@@ -50,19 +51,12 @@ def derivative_at(f: Callable, x0: float) -> tuple[float, float]:
 
 def descent_rows(loss: Callable, w0: float, lr: float, steps: int) -> list[list[float]]:
     """Gradient descent on ``loss`` from ``w0``: one row (step, w, loss, dL/dw, lr*dL/dw, new w)
-    per step, the gradient from ``backward()``.
+    per step, by ``cr.descend`` (plain SGD, every step taken).
 
     >>> [round(row[-1], 6) for row in descent_rows(lambda w: (w - 3) ** 2, 0.0, 0.3, 3)]
     [1.8, 2.52, 2.808]
     """
-    rows = []
-    w = w0
-    for step in range(1, steps + 1):
-        value, slope = derivative_at(loss, w)
-        update = lr * slope
-        rows.append([step, w, value, slope, update, w - update])
-        w -= update
-    return rows
+    return descend(loss, w0, "sgd", lr=lr, steps=steps, tol=None).rows()
 
 
 def _secant(f: Callable, x0: float, h: float = 1e-6) -> float:
@@ -159,9 +153,7 @@ def neuron() -> Stop:
 
 def descent_on_parabola() -> Stop:
     rows = descent_rows(lambda w: (w - 3) ** 2, 0.0, 0.3, 6)
-    w = rows[-1][-1]
-    for _ in range(14):
-        w -= 0.3 * derivative_at(lambda v: (v - 3) ** 2, w)[1]
+    w = descend(lambda v: (v - 3) ** 2, 0.0, lr=0.3, steps=20, tol=None).x
     return Stop(
         "5. Gradient descent: L(w) = (w - 3)^2 from w = 0, learning rate 0.3",
         [
