@@ -25,6 +25,7 @@ import importlib.util
 import io
 import json
 import math
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -125,7 +126,9 @@ def _rich_text(blocks: list) -> str:
     from rich.console import Console
 
     buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=True, highlight=False)
+    # drawn into a buffer, so rich can't see the terminal: give it the terminal's width
+    width = shutil.get_terminal_size().columns
+    console = Console(file=buffer, force_terminal=True, highlight=False, width=width)
     for block in blocks:
         if isinstance(block, Table):
             console.print(_rich_table(block))
