@@ -31,7 +31,7 @@ def test_unknown_command_is_a_usage_error(capsys):
 def test_tour_prints_every_stop(capsys):
     assert main(["tour"]) == 0
     out = capsys.readouterr().out
-    for n in range(1, 9):
+    for n in range(1, 11):
         assert f"\n{n}. " in "\n" + out
     assert "dy/dx by backward()" in out
 

@@ -100,3 +100,23 @@ def test_rendered_tour_shows_the_course_numbers():
     for number in ["24", "0.993307", "2.808", "2.504", "2.3664", "2.42857"]:
         assert number in text
     assert "## 1. The derivative is a slope" in render(markdown=True)
+
+
+def test_learning_rate_stop_follows_the_closed_form():
+    # gradient descent on (w - 3)^2 from 0: w_k = 3 - 3 (1 - 2 lr)^k, until it stops
+    (stop,) = [s for s in tour() if s.title.startswith("9. ")]
+    columns = stop.table.columns
+    lr_at, steps_at, x_at = columns.index("lr"), columns.index("steps"), columns.index("final x")
+    statuses = {row[lr_at]: row[columns.index("status")] for row in stop.table.rows}
+    for row in stop.table.rows:
+        lr, steps = row[lr_at], row[steps_at]
+        assert float(row[x_at]) == pytest.approx(3 - 3 * (1 - 2 * lr) ** steps, rel=1e-9, abs=1e-9)
+    assert statuses[1.5] == "diverged" and statuses[0.5] == "converged"
+
+
+def test_training_stop_learns_the_moons():
+    (stop,) = [s for s in tour() if s.title.startswith("10. ")]
+    losses = [row[1] for row in stop.table.rows]
+    accuracies = [row[2] for row in stop.table.rows]
+    assert losses[-1] < losses[0] / 5
+    assert accuracies[-1] >= 0.95 > accuracies[0]

@@ -1,4 +1,4 @@
-"""``chainrule tour``: the course's worked examples, computed by the Scalar engine.
+"""``chainrule tour``: the course's worked examples, from a derivative to training a network.
 
 Each stop is a small computation whose every number comes from chainrule (values from the
 forward pass, derivatives from ``backward()``), printed beside the figure the course gives,
@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from chainrule.descent import descend
+from chainrule.descent_sweep import lr_sweep
 from chainrule.scalar import Scalar
 from chainrule.table import Table
 
@@ -209,6 +210,52 @@ def line_fit() -> Stop:
     )
 
 
+def learning_rates() -> Stop:
+    rates = [0.1, 0.3, 0.5, 0.7, 0.9, 1.0, 1.1, 1.5]
+    sweep = lr_sweep(lambda w: (w - 3) ** 2, 0.0, rates, steps=20)
+    return Stop(
+        "9. What if the learning rate were 0.7? L(w) = (w - 3)^2 from w = 0, 20 steps",
+        [
+            "Each step multiplies the distance to the minimum by |1 - 2 lr|: below 0.5 the",
+            "steps close in from one side, between 0.5 and 1 they overshoot and swing back,",
+            "at 1 they bounce between 0 and 6 for ever, above 1 they grow without bound.",
+        ],
+        sweep.table("L"),
+    )
+
+
+def training() -> Stop:
+    """A small network learns two interleaved half-moons: backpropagation through layers,
+    and an optimizer's steps, as in training any network."""
+    from chainrule import data, nn, optim
+    from chainrule.creation import manual_seed
+
+    manual_seed(0)
+    x, y = data.make_moons(200, noise=0.1, seed=0)
+    loader = data.DataLoader(
+        data.TensorDataset(x.astype("float32"), y), batch_size=20, shuffle=True, seed=0
+    )
+    model = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 2))
+    optimizer = optim.SGD(model.parameters(), lr=0.3, momentum=0.9)
+    history = nn.fit(model, nn.CrossEntropyLoss(), optimizer, loader, epochs=20, progress=False)
+    rows = [
+        [epoch, loss, accuracy]
+        for epoch, loss, accuracy in zip(
+            history.epochs, history.train_loss, history.metrics["train_accuracy"]
+        )
+        if epoch in (1, 2, 3, 5, 10, 15, 20)
+    ]
+    return Stop(
+        "10. Training a network: Linear(2, 16), tanh, Linear(16, 2) on 200 half-moon points",
+        [
+            "Every step: forward pass, cross-entropy loss, backward() through both layers (the",
+            "chain rule of stops 2 to 4, on matrices), then SGD with momentum moves all 82",
+            "weights downhill (stops 5 to 9). The loss falls and the accuracy climbs.",
+        ],
+        Table(["epoch", "mean loss", "accuracy"], rows),
+    )
+
+
 def tour() -> list[Stop]:
     """Every stop of the tour, computed now."""
     return [
@@ -220,6 +267,8 @@ def tour() -> list[Stop]:
         descent_on_squared_cost(),
         descent_on_linear_cost(),
         line_fit(),
+        learning_rates(),
+        training(),
     ]
 
 
