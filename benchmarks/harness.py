@@ -27,6 +27,7 @@ import gc
 import importlib.metadata
 import importlib.util
 import json
+import math
 import os
 import platform
 import statistics
@@ -72,6 +73,41 @@ def measure(run: Callable[[], object], warmup: int, repeat: int) -> list[float]:
         run()
         samples.append(time.perf_counter() - start)
     return samples
+
+
+def training_step(model, optimizer, cross_entropy, x, target) -> Callable[[], object]:
+    """One SGD step as a PyTorch-shaped API writes it: chainrule's cr.nn/cr.optim and torch's
+    alike (the W2-nn and W6 workloads time it for both)."""
+
+    def step():
+        optimizer.zero_grad()
+        loss = cross_entropy(model(x), target)
+        loss.backward()
+        optimizer.step()
+        return loss.detach()
+
+    return step
+
+
+def check_losses(
+    label: str, setups: dict, steps: int, rtol: float, names=None, must_fall: bool = False
+) -> dict[str, list[float]]:
+    """Train every engine (or those named) ``steps`` steps from the same start; raise if
+    chainrule's losses are not finite (or, with ``must_fall``, do not fall), or if another
+    engine's differ from chainrule's."""
+    losses = {}
+    for name in [REFERENCE, *(n for n in names or setups if n != REFERENCE)]:
+        step = setups[name]()
+        losses[name] = [float(step()) for _ in range(steps)]
+    ours = losses[REFERENCE]
+    if not all(math.isfinite(v) for v in ours):
+        raise AssertionError(f"{label}: chainrule's losses are not finite: {ours}")
+    if must_fall and not ours[-1] < ours[0]:
+        raise AssertionError(f"{label}: chainrule's losses do not fall: {ours}")
+    for name, theirs in losses.items():
+        if not all(math.isclose(a, b, rel_tol=rtol) for a, b in zip(theirs, ours)):
+            raise AssertionError(f"{label}: {name} losses {theirs} != chainrule losses {ours}")
+    return losses
 
 
 def metric(workload) -> str:

@@ -15,6 +15,7 @@ import os
 
 import numpy as np
 
+from benchmarks import harness
 from benchmarks.harness import installed
 
 NAME = "W2"
@@ -206,15 +207,4 @@ def engines(batch: int = BATCH) -> dict:
 def check(steps: int = 3, rtol: float = 1e-4, names=None) -> dict[str, list[float]]:
     """Train every engine (or those named) a few steps from the same weights; raise if their
     losses differ from chainrule's."""
-    setups = engines()
-    losses = {}
-    for name in ["chainrule", *(n for n in names or setups if n != "chainrule")]:
-        step = setups[name]()
-        losses[name] = [float(step()) for _ in range(steps)]
-    ours = losses["chainrule"]
-    if not np.all(np.isfinite(ours)):
-        raise AssertionError(f"W2: chainrule's losses are not finite: {ours}")
-    for name, theirs in losses.items():
-        if not np.allclose(theirs, ours, rtol=rtol, atol=0.0):
-            raise AssertionError(f"W2: {name} losses {theirs} != chainrule losses {ours}")
-    return losses
+    return harness.check_losses("W2", engines(), steps, rtol, names)

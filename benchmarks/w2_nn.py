@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmarks import w2_mlp
+from benchmarks import harness, w2_mlp
 from benchmarks.harness import installed
 
 NAME = "W2-nn"
@@ -51,15 +51,7 @@ def _chainrule_setup():
     model.load_state_dict(dict(zip(model.state_dict(), arrays)))
     optimizer = cr.optim.SGD(model.parameters(), lr=LR, momentum=MU)
     x, target = cr.tensor(x_array), cr.tensor(labels)
-
-    def step():
-        optimizer.zero_grad()
-        loss = cr.nn.functional.cross_entropy(model(x), target)
-        loss.backward()
-        optimizer.step()
-        return loss
-
-    return step
+    return harness.training_step(model, optimizer, cr.nn.functional.cross_entropy, x, target)
 
 
 def _torch_setup():
@@ -78,15 +70,7 @@ def _torch_setup():
     model.load_state_dict(state)
     optimizer = torch.optim.SGD(model.parameters(), lr=LR, momentum=MU)
     x, target = torch.from_numpy(x_array), torch.from_numpy(labels)
-
-    def step():
-        optimizer.zero_grad()
-        loss = torch.nn.functional.cross_entropy(model(x), target)
-        loss.backward()
-        optimizer.step()
-        return loss.detach()
-
-    return step
+    return harness.training_step(model, optimizer, torch.nn.functional.cross_entropy, x, target)
 
 
 def engines() -> dict:
@@ -100,15 +84,4 @@ def engines() -> dict:
 def check(steps: int = 3, rtol: float = 1e-4, names=None) -> dict[str, list[float]]:
     """Train every engine (or those named) a few steps; raise if their losses differ from
     chainrule's."""
-    setups = engines()
-    losses = {}
-    for name in ["chainrule", *(n for n in names or setups if n != "chainrule")]:
-        step = setups[name]()
-        losses[name] = [float(step()) for _ in range(steps)]
-    ours = losses["chainrule"]
-    if not np.all(np.isfinite(ours)):
-        raise AssertionError(f"W2-nn: chainrule's losses are not finite: {ours}")
-    for name, theirs in losses.items():
-        if not np.allclose(theirs, ours, rtol=rtol, atol=0.0):
-            raise AssertionError(f"W2-nn: {name} losses {theirs} != chainrule losses {ours}")
-    return losses
+    return harness.check_losses("W2-nn", engines(), steps, rtol, names)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmarks import w2_mlp
+from benchmarks import harness, w2_mlp
 from benchmarks.harness import installed
 
 NAME = "W6"
@@ -51,15 +51,7 @@ def _chainrule_setup():
     model.load_state_dict(dict(zip(model.state_dict(), arrays)))
     optimizer = cr.optim.SGD(model.parameters(), lr=LR)
     x, target = cr.tensor(images), cr.tensor(labels)
-
-    def step():
-        optimizer.zero_grad()
-        loss = cr.nn.functional.cross_entropy(model(x), target)
-        loss.backward()
-        optimizer.step()
-        return loss
-
-    return step
+    return harness.training_step(model, optimizer, cr.nn.functional.cross_entropy, x, target)
 
 
 def _torch_setup():
@@ -73,15 +65,7 @@ def _torch_setup():
     model.load_state_dict({k: torch.from_numpy(a) for k, a in zip(model.state_dict(), arrays)})
     optimizer = torch.optim.SGD(model.parameters(), lr=LR)
     x, target = torch.from_numpy(images), torch.from_numpy(labels)
-
-    def step():
-        optimizer.zero_grad()
-        loss = torch.nn.functional.cross_entropy(model(x), target)
-        loss.backward()
-        optimizer.step()
-        return loss.detach()
-
-    return step
+    return harness.training_step(model, optimizer, torch.nn.functional.cross_entropy, x, target)
 
 
 def engines() -> dict:
@@ -95,15 +79,4 @@ def engines() -> dict:
 def check(steps: int = 3, rtol: float = 1e-4, names=None) -> dict[str, list[float]]:
     """Train every engine (or those named) a few steps from the same weights; raise if
     chainrule's losses do not fall or another engine's differ from them."""
-    setups = engines()
-    losses = {}
-    for name in ["chainrule", *(n for n in names or setups if n != "chainrule")]:
-        step = setups[name]()
-        losses[name] = [float(step()) for _ in range(steps)]
-    ours = losses["chainrule"]
-    if not (np.all(np.isfinite(ours)) and ours[-1] < ours[0]):
-        raise AssertionError(f"W6: chainrule's losses do not fall: {ours}")
-    for name, theirs in losses.items():
-        if not np.allclose(theirs, ours, rtol=rtol, atol=0.0):
-            raise AssertionError(f"W6: {name} losses {theirs} != chainrule losses {ours}")
-    return losses
+    return harness.check_losses("W6", engines(), steps, rtol, names, must_fall=True)
