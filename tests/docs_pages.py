@@ -1,0 +1,56 @@
+"""Run the ``>>>`` examples of a Markdown page the way a reader would: in order, one namespace.
+
+Each page runs in a working directory of its own that mirrors its place under ``docs/``, with
+an ``images/`` folder beside it, so a page that saves ``images/tangent.png`` and shows
+``![...](images/tangent.png)`` finds its picture there. The site build runs every page into a
+copy of ``docs/`` and builds that copy, so the site shows the pictures the pages just made.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import doctest
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+
+
+def pages() -> list[Path]:
+    """Every Markdown page under docs/, in a stable order."""
+    return sorted(DOCS.rglob("*.md"))
+
+
+@contextlib.contextmanager
+def working_directory(path: Path):
+    previous = Path.cwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+
+
+def run_page(page: Path, out_root: Path) -> doctest.TestResults:
+    """Run ``page``'s examples with ``out_root/<its folder under docs>`` as the working directory.
+
+    Returns doctest's (failed, attempted); a failure's report goes to stdout, where pytest
+    shows it.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")  # no screen on the test machines
+    import matplotlib.pyplot as plt
+
+    where = out_root / page.parent.relative_to(DOCS)
+    (where / "images").mkdir(parents=True, exist_ok=True)
+    text = page.read_text(encoding="utf-8")
+    test = doctest.DocTestParser().get_doctest(text, {}, page.name, str(page), 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    with working_directory(where):
+        try:
+            runner.run(test)
+        finally:
+            plt.close("all")
+    return runner.summarize(verbose=False)
