@@ -1,0 +1,129 @@
+"""The hiker's FastAPI app: the JSON API, the page, and plotly.js from the installed wheel.
+
+>>> from fastapi.testclient import TestClient
+>>> client = TestClient(create_app())
+>>> client.get("/healthz").json()["status"]
+'ok'
+>>> response = client.post("/api/grid", json={"formula": "x^2 + y^2", "resolution": 2})
+>>> response.json()["z"]
+[[18.0, 18.0], [18.0, 18.0]]
+>>> client.post("/api/grid", json={"formula": "x^^2"}).json()["detail"]["position"]
+2
+
+Each request's work is bounded in size by ``chainrule.web.schemas`` and in time by
+``deadline`` seconds: the descents of ``/api/trajectories`` stop where they are when it
+passes (status ``"time_limit"``, the paths so far kept); a grid or a report that takes
+longer gets a 503 (its work, bounded in size, finishes in the background).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from functools import partial
+from importlib import resources
+from pathlib import Path
+
+from chainrule.web import handlers, schemas
+
+__all__ = ["DEFAULT_DEADLINE", "STATIC_DIR", "create_app", "plotly_js_path"]
+
+DEFAULT_DEADLINE = 5.0
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def plotly_js_path() -> Path:
+    """The plotly.min.js bundled in the installed ``plotly`` wheel (never a CDN)."""
+    return Path(str(resources.files("plotly") / "package_data" / "plotly.min.js"))
+
+
+def create_app(deadline: float = DEFAULT_DEADLINE):
+    """The app: ``/`` (the page), ``/static/...``, ``/api/...``, ``/healthz``, ``/docs``."""
+    try:
+        from fastapi import FastAPI, Request
+        from fastapi.responses import FileResponse, JSONResponse, Response
+        from fastapi.staticfiles import StaticFiles
+    except ImportError as error:  # pragma: no cover - the web extra is missing
+        raise ImportError(f"the hiker needs FastAPI: pip install chainrule[web] ({error})") from None
+    from chainrule._version import __version__
+
+    app = FastAPI(
+        title="chainrule hiker",
+        version=__version__,
+        description="Optimisers descending a surface, computed by chainrule's own autodiff.",
+    )
+
+    def answer(content: dict) -> Response:
+        # strict JSON: a NaN that slipped through is a bug to see, not a body to send
+        body = json.dumps(content, allow_nan=False, separators=(",", ":"))
+        return Response(body, media_type="application/json")
+
+    async def in_thread(function, *args):
+        """Run CPU work off the event loop, within the deadline."""
+        loop = asyncio.get_running_loop()
+        try:
+            return await asyncio.wait_for(
+                loop.run_in_executor(None, partial(function, *args)), timeout=deadline
+            )
+        except asyncio.TimeoutError:
+            raise handlers.ApiError(
+                503, {"message": f"the request took longer than its {deadline:g} s limit"}
+            ) from None
+
+    @app.exception_handler(handlers.ApiError)
+    async def api_error(request: Request, error: handlers.ApiError):
+        return JSONResponse({"detail": error.detail}, status_code=error.status)
+
+    @app.get("/healthz", response_model=schemas.Health, tags=["status"])
+    def healthz():
+        return handlers.health()
+
+    @app.get("/api/surfaces", response_model=schemas.SurfacesResponse, tags=["api"])
+    def surfaces():
+        """The named surfaces of two variables, with domain, minima, start and lesson."""
+        return answer(handlers.list_surfaces())
+
+    @app.get("/api/optimizers", response_model=schemas.OptimizersResponse, tags=["api"])
+    def optimizers():
+        """The page's optimisers: colour, defaults, hyperparameter ranges."""
+        return answer(handlers.list_optimizers())
+
+    @app.post("/api/grid", response_model=schemas.GridResponse, tags=["api"])
+    async def grid(body: schemas.GridRequest):
+        """The surface's values on a grid, for the heatmap and contours."""
+        return answer(await in_thread(handlers.compute_grid, body))
+
+    @app.post("/api/trajectories", response_model=schemas.TrajectoriesResponse, tags=["api"])
+    async def trajectories(body: schemas.TrajectoriesRequest):
+        """Each optimiser's descent from the start, computed by chainrule."""
+        stop_at = time.monotonic() + deadline
+        return answer(await in_thread(handlers.compute_trajectories, body, stop_at))
+
+    @app.post("/api/explain", response_model=schemas.ExplainResponse, tags=["api"])
+    async def explain(body: schemas.ExplainRequest):
+        """The chain-rule report of the function at a point."""
+        return answer(await in_thread(handlers.compute_explain, body))
+
+    @app.get("/static/plotly.min.js", include_in_schema=False)
+    def plotly_js():
+        try:
+            path = plotly_js_path()
+        except ModuleNotFoundError:
+            path = None
+        if path is None or not path.is_file():
+            return JSONResponse(
+                {"detail": {"message": "plotly is not installed: pip install chainrule[web]"}},
+                status_code=503,
+            )
+        return FileResponse(path, media_type="text/javascript")
+
+    @app.get("/", include_in_schema=False)
+    def index():
+        page = STATIC_DIR / "index.html"
+        if not page.is_file():
+            return JSONResponse({"detail": {"message": "the page is not installed"}}, 404)
+        return FileResponse(page, media_type="text/html")
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
+    return app
