@@ -97,6 +97,16 @@ def _surfaces(args):
     return surfaces_output()
 
 
+def _hiker(args) -> int:
+    from chainrule.cli_hiker import run_hiker
+
+    try:
+        return run_hiker(args.host, args.port, args.open)
+    except CommandError as error:
+        sys.stderr.write(f"chainrule hiker: error: {error}\n")
+        return 2
+
+
 def _train(args):
     from chainrule.cli_train import train_output
 
@@ -256,6 +266,18 @@ def build_parser() -> argparse.ArgumentParser:
         "  chainrule surfaces\n  chainrule surfaces --json\n",
         _surfaces,
     )
+
+    hiker = _command(
+        commands,
+        "hiker",
+        "serve the hiker: a web page where optimisers descend a surface you click",
+        "  chainrule hiker --open\n  chainrule hiker --port 8001\n",
+        _hiker,
+        output=False,
+    )
+    hiker.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (this machine only)")
+    hiker.add_argument("--port", type=int, default=8000, help="default 8000")
+    hiker.add_argument("--open", action="store_true", help="open the page in a browser")
 
     train = _command(
         commands,

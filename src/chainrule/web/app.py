@@ -42,10 +42,14 @@ def create_app(deadline: float = DEFAULT_DEADLINE):
     """The app: ``/`` (the page), ``/static/...``, ``/api/...``, ``/healthz``, ``/docs``."""
     try:
         from fastapi import FastAPI, Request
+        from fastapi.encoders import jsonable_encoder
+        from fastapi.exceptions import RequestValidationError
         from fastapi.responses import FileResponse, JSONResponse, Response
         from fastapi.staticfiles import StaticFiles
     except ImportError as error:  # pragma: no cover - the web extra is missing
-        raise ImportError(f"the hiker needs FastAPI: pip install chainrule[web] ({error})") from None
+        raise ImportError(
+            f"the hiker needs FastAPI: pip install chainrule[web] ({error})"
+        ) from None
     from chainrule._version import __version__
 
     app = FastAPI(
@@ -70,6 +74,13 @@ def create_app(deadline: float = DEFAULT_DEADLINE):
             raise handlers.ApiError(
                 503, {"message": f"the request took longer than its {deadline:g} s limit"}
             ) from None
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_body(request: Request, error: RequestValidationError):
+        # FastAPI's own handler echoes the input, and an input of NaN (which Python's JSON
+        # reader accepts) would make its answer unserialisable: a 500 instead of a 422
+        errors = handlers.json_safe(jsonable_encoder(error.errors()))
+        return JSONResponse({"detail": errors}, status_code=422)
 
     @app.exception_handler(handlers.ApiError)
     async def api_error(request: Request, error: handlers.ApiError):

@@ -22,7 +22,6 @@ import numpy as np
 from chainrule import surfaces
 from chainrule._version import __version__
 from chainrule.colors import optimizer_color
-from chainrule.descent import OPTIMIZERS
 from chainrule.explain import explain
 from chainrule.expr import Formula, ParseError
 from chainrule.scalar import Scalar
@@ -36,6 +35,7 @@ __all__ = [
     "compute_grid",
     "compute_trajectories",
     "health",
+    "json_safe",
     "list_optimizers",
     "list_surfaces",
 ]
@@ -76,13 +76,20 @@ HIKER_OPTIMIZERS: dict[str, dict] = {
         "label": "Adam",
         "default": True,
         "hyperparameters": {"lr": 0.05, "betas": [0.9, 0.999], "eps": 1e-8},
-        "ranges": {"lr": _LR, "beta1": {"min": 0.0, "max": 0.999}, "beta2": {"min": 0.0, "max": 0.9999}},
+        "ranges": {
+            "lr": _LR,
+            "beta1": {"min": 0.0, "max": 0.999},
+            "beta2": {"min": 0.0, "max": 0.9999},
+        },
     },
     "newton": {
         "label": "Newton",
         "default": False,
         "hyperparameters": {"lr": 1.0, "damping": 0.0},
-        "ranges": {"lr": {"min": 1e-3, "max": 2.0, "log": True}, "damping": {"min": 0.0, "max": 10.0}},
+        "ranges": {
+            "lr": {"min": 1e-3, "max": 2.0, "log": True},
+            "damping": {"min": 0.0, "max": 10.0},
+        },
     },
 }
 
@@ -217,11 +224,12 @@ def compute_grid(body: schemas.GridRequest) -> dict:
 
 
 def _log_scale(finite: np.ndarray, zmin, zmax) -> bool:
-    """Colour by log(z - zmin) when most of the map sits in the bottom 5% of its range (a
-    narrow valley under steep walls, as Rosenbrock's): a linear scale would show one colour."""
+    """Colour by log(z - zmin) when a quarter of the map sits in the bottom 2% of its range
+    (a narrow valley under steep walls, as Rosenbrock's and Beale's): a linear scale would
+    paint the valley, where the paths go, in one colour."""
     if zmin is None or not zmax > zmin:
         return False
-    return bool(np.median(finite - zmin) < 0.05 * (zmax - zmin))
+    return bool(np.quantile(finite - zmin, 0.25) < 0.02 * (zmax - zmin))
 
 
 # -- trajectories ---------------------------------------------------------------------------
@@ -303,12 +311,12 @@ def _run(trajectory, index: int) -> dict:
     }
 
 
-def _json_safe(value):
+def json_safe(value):
     """Nested dicts and lists with every non-finite float (and NumPy number) made JSON's."""
     if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, (int, np.integer)):
@@ -316,7 +324,7 @@ def _json_safe(value):
     if isinstance(value, (float, np.floating)):
         return float(value) if math.isfinite(value) else None
     if isinstance(value, np.ndarray):
-        return _json_safe(value.tolist())
+        return json_safe(value.tolist())
     return value
 
 
@@ -356,6 +364,6 @@ def compute_explain(body: schemas.ExplainRequest) -> dict:
         "point": at,
         "value": value if math.isfinite(value) else None,
         "gradient": {k: v if math.isfinite(v) else None for k, v in gradient.items()},
-        "report": _json_safe(report.to_dict()),
+        "report": json_safe(report.to_dict()),
         "markdown": report.markdown(),
     }
