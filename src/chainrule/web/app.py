@@ -63,12 +63,12 @@ def create_app(deadline: float = DEFAULT_DEADLINE):
         body = json.dumps(content, allow_nan=False, separators=(",", ":"))
         return Response(body, media_type="application/json")
 
-    async def in_thread(function, *args):
-        """Run CPU work off the event loop, within the deadline."""
+    async def in_thread(function, *args, limit: float = deadline):
+        """Run CPU work off the event loop, within ``limit`` seconds."""
         loop = asyncio.get_running_loop()
         try:
             return await asyncio.wait_for(
-                loop.run_in_executor(None, partial(function, *args)), timeout=deadline
+                loop.run_in_executor(None, partial(function, *args)), timeout=limit
             )
         except asyncio.TimeoutError:
             raise handlers.ApiError(
@@ -109,7 +109,10 @@ def create_app(deadline: float = DEFAULT_DEADLINE):
     async def trajectories(body: schemas.TrajectoriesRequest):
         """Each optimiser's descent from the start, computed by chainrule."""
         stop_at = time.monotonic() + deadline
-        return answer(await in_thread(handlers.compute_trajectories, body, stop_at))
+        # the runs stop themselves at the deadline (status "time_limit"); the wait allows
+        # for the step in progress then and for writing the answer
+        work = in_thread(handlers.compute_trajectories, body, stop_at, limit=2 * deadline + 1)
+        return answer(await work)
 
     @app.post("/api/explain", response_model=schemas.ExplainResponse, tags=["api"])
     async def explain(body: schemas.ExplainRequest):

@@ -94,36 +94,38 @@ def descend_together(
         raise ValueError(f"start must be {len(names)} finite numbers {names}, got {start}")
     tape = Tape(formula)
     runs = [_Run(name, dict(options), start, formula, names) for name, options in optimizers]
-    n = len(runs)
-    points = np.empty((steps + 1, n, len(names)))
-    values = np.empty((steps + 1, n))
-    gradients = np.empty((steps + 1, n, len(names)))
+    n, d = len(runs), len(names)
+    # row k, run i: the point (d numbers), f there, the gradient there (d numbers)
+    records = np.empty((steps + 1, n, 2 * d + 1))
     current = np.tile(start, (n, 1))
-    columns = [names.index(v) for v in tape.variables]  # the formula may ignore a variable
-    value_scale = None  # EXPLODE_FACTOR * max(1, |f(start)|), set at step 0
+    columns = [(v, names.index(v)) for v in tape.variables]  # the formula may ignore one
+    gradient = np.zeros((n, d))
+    value_scale = None  # EXPLODE_FACTOR * max(1, |f(start)|), per run, set at step 0
     point_scale = EXPLODE_FACTOR * max(1.0, float(np.max(np.abs(start), initial=0.0)))
-    streak = np.zeros(n, dtype=int)  # points in a row that are exploded, per run
+    streak = [0] * n  # how many points in a row are exploded, per run
     active = list(range(n))
     has_graph = bool(tape.variables)
     for k in range(steps + 1):
-        at = {v: current[:, c] for v, c in zip(tape.variables, columns)}
-        value, grads = tape.value_and_grad(at)
-        gradient = np.zeros((n, len(names)))
-        for v, c in zip(tape.variables, columns):
+        value, grads = tape.value_and_grad({v: current[:, c] for v, c in columns})
+        for v, c in columns:
             gradient[:, c] = grads[v]
-        points[k] = current
-        values[k] = value
-        gradients[k] = gradient
+        row = records[k]
+        row[:, :d] = current
+        row[:, d] = value
+        row[:, d + 1 :] = gradient
         if k == 0:
             value_scale = EXPLODE_FACTOR * np.maximum(1.0, np.abs(value))
-        finite = np.isfinite(value) & np.isfinite(current).all(1) & np.isfinite(gradient).all(1)
-        exploded = (np.abs(value) > value_scale) | (np.abs(current).max(1) > point_scale)
-        streak = np.where(exploded, streak + 1, 0)
-        norms = np.sqrt((gradient * gradient).sum(1))
+        # the checks of cr.descend, in its order, for every run at once
+        finite = np.isfinite(row).all(1).tolist()
+        exploded = (
+            (np.abs(value) > value_scale) | (np.abs(current).max(1) > point_scale)
+        ).tolist()
+        norms = np.sqrt(np.square(gradient).sum(1)).tolist()
         late = deadline is not None and time.monotonic() > deadline
         still = []
         for i in active:
             run = runs[i]
+            streak[i] = streak[i] + 1 if exploded[i] else 0
             if not finite[i]:
                 run.status, run.diverged_at = "diverged", k
             elif streak[i] >= EXPLODE_PATIENCE:
@@ -143,16 +145,17 @@ def descend_together(
             break
         for i in active:
             runs[i].step(current[i], gradient[i], has_graph)
-    return [_trajectory(run, i, points, values, gradients, names) for i, run in enumerate(runs)]
+    return [_trajectory(run, i, records, names) for i, run in enumerate(runs)]
 
 
-def _trajectory(run: _Run, i: int, points, values, gradients, names) -> Trajectory:
-    last = run.stopped_at
-    path = points[: last + 1, i].copy()
+def _trajectory(run: _Run, i: int, records: np.ndarray, names) -> Trajectory:
+    d = len(names)
+    rows = records[: run.stopped_at + 1, i]
+    path = rows[:, :d].copy()
     return Trajectory(
         points=path,
-        values=values[: last + 1, i].copy(),
-        gradients=gradients[: last + 1, i].copy(),
+        values=rows[:, d].copy(),
+        gradients=rows[:, d + 1 :].copy(),
         updates=path[:-1] - path[1:],
         status=run.status,
         variables=names,

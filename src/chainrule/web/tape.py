@@ -116,6 +116,17 @@ class _Recorder:
         return self.record(prim, tuple(args))
 
 
+# Forwards that are one NumPy call inside ``np.errstate``: the replay runs under one errstate
+# of its own, so it calls the ufunc itself (entering errstate costs more than the call).
+# A test checks each gives what the primitive's forward gives.
+_UFUNCS = {
+    ops.power: np.power,
+    ops.divide: np.true_divide,
+    ops.log: np.log,
+    ops.sqrt: np.sqrt,
+}
+
+
 class Tape:
     """A formula, recorded once as a list of primitive calls, replayed at every step.
 
@@ -134,7 +145,12 @@ class Tape:
         with np.errstate(all="ignore"):
             out = run(formula._program, leaves, recorder)
         self.variables = tuple(formula.variables)
-        self._entries = recorder.entries
+        # per operation (after the leaves): its forward, its arguments as (traced, tape index
+        # or constant), which of them want a cotangent, and its primitive (for the VJP rule)
+        self._ops = [
+            (_UFUNCS.get(prim, prim.forward), refs, tuple(t for t, _ in refs), prim)
+            for prim, refs in recorder.entries[len(leaves) :]
+        ]
         # the output: a tape index, or a constant when the formula ignores its variables
         self._output = out.index if type(out) is _Traced else None
         self._constant = None if type(out) is _Traced else float(out)
@@ -155,26 +171,24 @@ class Tape:
         return _full(answers[self._output], shape), grads
 
     def _forward(self, values: dict) -> list:
-        answers: list = []
-        for index, (prim, refs) in enumerate(self._entries):
-            if prim is None:
-                answers.append(values[self.variables[index]])
-                continue
-            args = [answers[ref] if traced else ref for traced, ref in refs]
-            answers.append(prim.forward(*args))
+        answers = [values[name] for name in self.variables]
+        append = answers.append
+        for forward, refs, _, _ in self._ops:
+            append(forward(*[answers[ref] if traced else ref for traced, ref in refs]))
         return answers
 
     def _backward(self, answers: list, shape: tuple) -> list:
         """The cotangent of every entry, from the output's (ones) down to the variables."""
-        entries = self._entries
-        cotangents: list = [None] * len(entries)
+        cotangents: list = [None] * len(answers)
         cotangents[self._output] = np.ones(shape)
-        for index in range(self._output, -1, -1):
+        first = len(self.variables)
+        for index in range(self._output, first - 1, -1):
             g = cotangents[index]
-            prim, refs = entries[index]
-            if g is None or prim is None or not prim.differentiable:
+            if g is None:
                 continue
-            needs = tuple(traced for traced, _ in refs)
+            _, refs, needs, prim = self._ops[index - first]
+            if not prim.differentiable:
+                continue
             args = [answers[ref] if traced else ref for traced, ref in refs]
             if prim.vjp_takes_needs:
                 bars = prim.vjp(g, answers[index], *args, needs=needs)
