@@ -117,9 +117,7 @@ def descend_together(
             value_scale = EXPLODE_FACTOR * np.maximum(1.0, np.abs(value))
         # the checks of cr.descend, in its order, for every run at once
         finite = np.isfinite(row).all(1).tolist()
-        exploded = (
-            (np.abs(value) > value_scale) | (np.abs(current).max(1) > point_scale)
-        ).tolist()
+        exploded = ((np.abs(value) > value_scale) | (np.abs(current).max(1) > point_scale)).tolist()
         norms = np.sqrt(np.square(gradient).sum(1)).tolist()
         late = deadline is not None and time.monotonic() > deadline
         still = []

@@ -1,0 +1,72 @@
+"""The hiker's tape (a formula replayed through the ops' VJP rules) against the Tensor engine,
+and its side-by-side runs against cr.descend."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.web.runs import descend_together
+from chainrule.web.tape import _UFUNCS, Tape
+
+FORMULAS = [
+    "x**2 + 3*x*y + y**2",
+    "(1 - x)^2 + 100*(y - x^2)^2",
+    "exp(-x^2) * sin(3*y) + log(x^2 + 1) / sqrt(y^2 + 2)",
+    "tanh(x*y) + sigmoid(x - y) + relu(x) * abs(y)",
+    "min(x, y, 0.5) + max(x*y, 1, -x) + sign(x) * x",
+    "x^y + 2^x + cos(pi*x) * tan(y / 4) + e",
+    "3*x",
+    "y / x",
+]
+
+
+@pytest.mark.parametrize("text", FORMULAS)
+def test_tape_gives_the_tensor_engines_value_and_gradient(text):
+    f = cr.parse(text)
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0.2, 2.0, 9)
+    y = rng.uniform(-1.5, 1.5, 9)
+    x[0], y[0] = 1.0, 1.0  # ties of min and max
+    at = {"x": x, "y": y}
+    value, grads = Tape(f).value_and_grad({v: at[v] for v in f.variables})
+    np.testing.assert_allclose(value, f(**{v: at[v] for v in f.variables}), rtol=1e-14)
+    expected = f.grad(**{v: at[v] for v in f.variables})
+    for name in f.variables:
+        np.testing.assert_allclose(grads[name], expected[name], rtol=1e-13, atol=1e-14)
+
+
+def test_a_formula_without_variables_is_flat():
+    value, grads = Tape(cr.parse("2 * pi")).value_and_grad({})
+    assert value.tolist() == [2 * np.pi] and grads == {}
+
+
+@pytest.mark.parametrize("prim", list(_UFUNCS), ids=lambda p: p.name)
+def test_the_ufunc_forwards_are_the_primitives_forwards(prim):
+    x = np.array([-2.0, -0.5, 0.0, 0.5, 3.0, np.inf, np.nan])
+    y = np.array([2.0, 0.5, 0.0, -1.0, 3.0, 1.0, 2.0])
+    args = (x, y) if prim.name in ("power", "divide") else (x,)
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal(_UFUNCS[prim](*args), prim.forward(*args))
+
+
+@pytest.mark.parametrize(
+    "surface, start, lr",
+    [("himmelblau", (0.0, 0.0), 0.01), ("bowl", (2.5, -1.5), 1.2), ("saddle", (1.5, 0.01), 0.1)],
+)
+def test_runs_side_by_side_are_cr_descend_runs(surface, start, lr):
+    s = cr.surfaces.get(surface)
+    names = ["sgd", "momentum", "nesterov", "rmsprop", "adam", "newton"]
+    together = descend_together(s.formula, start, [(n, {"lr": lr}) for n in names], steps=150)
+    for name, run in zip(names, together):
+        ref = cr.descend(s, list(start), name, lr=lr, steps=150)
+        assert (run.status, run.steps, run.diverged_at) == (ref.status, ref.steps, ref.diverged_at)
+        np.testing.assert_allclose(run.points, ref.points, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(run.values, ref.values, rtol=1e-12, atol=1e-12)
+
+
+def test_a_deadline_already_past_stops_every_run_after_its_first_point():
+    s = cr.surfaces.get("bowl")
+    runs = descend_together(s.formula, s.start, [("sgd", {}), ("adam", {})], deadline=0.0)
+    assert [(r.status, r.steps) for r in runs] == [("time_limit", 0), ("time_limit", 0)]
