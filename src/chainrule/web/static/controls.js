@@ -96,14 +96,16 @@ export function buildOptimizerControls(container, optimizers, state, { onToggle,
     const rowSetters = {};
     const values = state.hyper[opt.name];
     for (const [key, fallback] of Object.entries(opt.hyperparameters)) {
-      const range = (opt.ranges || {})[key];
+      const ranges = opt.ranges || {};
       const value = values[key] ?? fallback;
       const id = `${opt.name}-${key}`;
-      if (typeof fallback === "boolean" || !range) continue; // shown only if it can be tuned
       if (Array.isArray(fallback)) {
-        // betas: one slider per coefficient
+        // betas: one slider per coefficient, ranged by "betas" or by "beta1", "beta2"
+        const singular = key.replace(/s$/, "");
+        const partRanges = fallback.map((_, i) => ranges[key] || ranges[`${singular}${i + 1}`]);
+        if (partRanges.some((r) => !r)) continue;
         const parts = fallback.map((_, i) =>
-          slider(`${id}-${i}`, `β${"₁₂₃"[i] || i + 1}`, range, value[i], (v) => {
+          slider(`${id}-${i}`, `β${"₁₂₃"[i] || i + 1}`, partRanges[i], value[i], (v) => {
             const next = state.hyper[opt.name][key].slice();
             next[i] = v;
             onChange(opt.name, key, next);
@@ -111,11 +113,12 @@ export function buildOptimizerControls(container, optimizers, state, { onToggle,
         );
         parts.forEach((p) => hypers.append(p.wrap));
         rowSetters[key] = (v) => parts.forEach((p, i) => p.set(v[i]));
-      } else {
-        const part = slider(id, LABELS[key] || key, range, value, (v) => onChange(opt.name, key, v));
+      } else if (ranges[key] && typeof fallback === "number") {
+        const part = slider(id, LABELS[key] || key, ranges[key], value, (v) => onChange(opt.name, key, v));
         hypers.append(part.wrap);
         rowSetters[key] = part.set;
       }
+      // a hyperparameter without a range (eps) keeps its default: the page does not tune it
     }
     setters[opt.name] = { box, hypers, values: rowSetters };
     box.addEventListener("change", () => {

@@ -12,7 +12,7 @@ import { readState, writeState } from "./urlstate.js";
 
 const $ = (id) => document.getElementById(id);
 const SPEEDS = [10, 25, 60, 120, 250, 500, 1000]; // steps drawn per second
-const GRID_RESOLUTION = 120;
+const GRID_RESOLUTION = 100;
 const FORMULA_BOUNDS = { x: [-3, 3], y: [-3, 3] };
 const TABLE_ROWS = 1000;
 const RERUN_DELAY_MS = 250;
@@ -24,6 +24,7 @@ const state = {
 };
 let grid = null; // the last /api/grid answer
 let runs = []; // the last /api/trajectories runs, each with its label
+let runCount = 0; // how many answers of /api/trajectories have been drawn
 let frame = 0;
 let playing = false;
 let drawing = false; // a path update is on its way to the screen
@@ -84,7 +85,8 @@ function bounds() {
 }
 
 function syncUrl() {
-  history.replaceState(null, "", writeState(state) + location.hash);
+  const defaults = Object.fromEntries(catalog.optimizers.map((o) => [o.name, o.hyperparameters]));
+  history.replaceState(null, "", writeState(state, defaults) + location.hash);
 }
 
 function fmt(v) {
@@ -187,7 +189,14 @@ function setFrame(k) {
 let lastTime = 0;
 let carry = 0;
 
+// who asked their system for less motion sees each run drawn whole, at once
+const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
+
 function setPlaying(on) {
+  if (on && reducedMotion.matches && runs.length) {
+    setFrame(lastFrame());
+    on = false;
+  }
   playing = on && runs.length > 0;
   const button = $("play");
   button.textContent = playing ? "Pause" : "Play";
@@ -287,6 +296,7 @@ async function run() {
   renderTable();
   syncUrl();
   setFrame(0);
+  runCount += 1;
   setPlaying(true);
 }
 
@@ -325,11 +335,14 @@ function reportFailure(error) {
 
 function describeSurface() {
   const surface = currentSurface();
+  const [xName, yName] = grid.variables || ["x", "y"];
+  $("start-x-name").textContent = xName;
+  $("start-y-name").textContent = yName;
   const lesson = $("lesson");
   const formula = grid ? grid.formula : state.formula;
   lesson.innerHTML = "";
   const f = document.createElement("code");
-  f.textContent = `f(x, y) = ${formula}`;
+  f.textContent = `f(${xName}, ${yName}) = ${formula}`;
   lesson.append(f);
   if (surface && surface.lesson) {
     lesson.append(document.createElement("br"), document.createTextNode(surface.lesson));
@@ -680,6 +693,7 @@ async function main() {
 window.hiker = {
   state, paintedPaths,
   get runs() { return runs; }, get frame() { return frame; }, get grid() { return grid; },
+  get runCount() { return runCount; },
 };
 
 main();

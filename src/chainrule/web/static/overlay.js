@@ -21,8 +21,10 @@ export function drawPaths(ctx, gd, runs, frame, start, scale = 1) {
   painted = [];
   if (!found) return;
   const [xa, ya] = found;
-  const px = (x) => (xa._offset + xa.l2p(x)) * scale;
-  const py = (y) => (ya._offset + ya.l2p(y)) * scale;
+  // a diverging path reaches 1e100 and beyond: keep pixels where canvas arithmetic is exact
+  const clamp = (v) => Math.max(-1e6, Math.min(1e6, v));
+  const px = (x) => clamp((xa._offset + xa.l2p(x)) * scale);
+  const py = (y) => clamp((ya._offset + ya.l2p(y)) * scale);
   ctx.save();
   ctx.beginPath();
   ctx.rect(xa._offset * scale, ya._offset * scale, xa._length * scale, ya._length * scale);

@@ -88,6 +88,7 @@ export function headAt(run, frame, lift) {
 }
 
 export function mapLayout(grid, view, bounds) {
+  const [xName, yName] = grid.variables || ["x", "y"];
   const common = {
     font: FONT, margin: { l: 48, r: 8, t: 8, b: 40 }, paper_bgcolor: "#ffffff",
     showlegend: view === "3d", legend: { orientation: "h", x: 0, y: 1.0, yanchor: "bottom", bgcolor: "rgba(255,255,255,0.8)" },
@@ -98,7 +99,7 @@ export function mapLayout(grid, view, bounds) {
     return {
       ...common,
       scene: {
-        xaxis: { title: { text: "x" } }, yaxis: { title: { text: "y" } },
+        xaxis: { title: { text: xName } }, yaxis: { title: { text: yName } },
         zaxis: { title: { text: grid.log_scale ? "log₁₀(f − min)" : "f" } },
         camera: { eye: { x: -1.4, y: -1.6, z: 1.1 } }, aspectmode: "manual", aspectratio: { x: 1, y: 1, z: 0.6 },
       },
@@ -106,17 +107,18 @@ export function mapLayout(grid, view, bounds) {
   }
   return {
     ...common,
-    xaxis: { title: { text: "x" }, range: bounds.x.slice(), zeroline: false, constrain: "domain" },
-    yaxis: { title: { text: "y" }, range: bounds.y.slice(), zeroline: false },
+    xaxis: { title: { text: xName }, range: bounds.x.slice(), zeroline: false, constrain: "domain" },
+    yaxis: { title: { text: yName }, range: bounds.y.slice(), zeroline: false },
   };
 }
 
 /** How the loss chart shows values: the gap to a known minimum, f itself, on log or linear y. */
 export function lossScale(runs, minimum) {
+  // null values (not finite) stay null: plotly leaves a gap there
   if (minimum != null) {
-    return { title: "f − f* (gap to the minimum)", log: true, y: (v) => Math.max(v - minimum, 1e-16) };
+    return { title: "f − f* (gap to the minimum)", log: true, y: (v) => (v == null ? null : Math.max(v - minimum, 1e-16)) };
   }
-  const positive = runs.every((r) => r.values.every((v) => v > 0));
+  const positive = runs.every((r) => r.values.every((v) => v == null || v > 0));
   return { title: "f", log: positive, y: (v) => v };
 }
 

@@ -41,8 +41,15 @@ function short(value) {
   return Array.isArray(value) ? value.map(short).join(",") : String(Number(value.toPrecision(6)));
 }
 
-/** The query string of `state` (the selected optimisers' hyperparameters only). */
-export function writeState(state) {
+function same(a, b) {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * The query string of `state`: the selected optimisers' hyperparameters, those that differ from
+ * `defaults` (name -> {key: value}) only, so a shared link stays short.
+ */
+export function writeState(state, defaults = {}) {
   const params = new URLSearchParams();
   if (state.formula != null) params.set("formula", state.formula);
   else if (state.surface) params.set("surface", state.surface);
@@ -52,6 +59,7 @@ export function writeState(state) {
   params.set("opt", state.selected.join(","));
   for (const name of state.selected) {
     for (const [hyper, value] of Object.entries(state.hyper[name] || {})) {
+      if (same(value, (defaults[name] || {})[hyper])) continue;
       params.set(`${name}.${hyper}`, short(value));
     }
   }
