@@ -505,3 +505,14 @@ def test_a_real_uvicorn_answers_over_http():
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             assert json.load(response)["z"] == [[9.0, -9.0], [-9.0, 9.0]]
+
+
+def test_a_grid_over_its_time_limit_is_a_503_and_the_server_goes_on():
+    from fastapi.testclient import TestClient
+
+    client = TestClient(create_app(deadline=0.001))
+    formula = " + ".join(f"sin(x*{k} + y)^2" for k in range(1, 29))
+    response = client.post("/api/grid", json={"formula": formula, "resolution": 400})
+    assert response.status_code == 503
+    assert "limit" in response.json()["detail"]["message"]
+    assert client.get("/healthz").status_code == 200

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
-from functools import partial
+import os
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
 
@@ -63,13 +63,25 @@ def create_app(deadline: float = DEFAULT_DEADLINE):
         body = json.dumps(content, allow_nan=False, separators=(",", ":"))
         return Response(body, media_type="application/json")
 
+    # CPU work runs in a pool of its own, as many at once as there are cores (more would only
+    # share them); requests beyond that wait their turn, and their time limit starts with it
+    workers = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="hiker")
+
     async def in_thread(function, *args, limit: float = deadline):
-        """Run CPU work off the event loop, within ``limit`` seconds."""
+        """Run CPU work off the event loop; 503 if it runs longer than ``limit`` seconds."""
         loop = asyncio.get_running_loop()
+        started = asyncio.Event()
+
+        def work():
+            loop.call_soon_threadsafe(started.set)
+            return function(*args)
+
+        future = asyncio.wrap_future(workers.submit(work))
+        await asyncio.wait(
+            [future, asyncio.ensure_future(started.wait())], return_when="FIRST_COMPLETED"
+        )
         try:
-            return await asyncio.wait_for(
-                loop.run_in_executor(None, partial(function, *args)), timeout=limit
-            )
+            return await asyncio.wait_for(future, timeout=limit)
         except asyncio.TimeoutError:
             raise handlers.ApiError(
                 503, {"message": f"the request took longer than its {deadline:g} s limit"}
@@ -108,10 +120,9 @@ def create_app(deadline: float = DEFAULT_DEADLINE):
     @app.post("/api/trajectories", response_model=schemas.TrajectoriesResponse, tags=["api"])
     async def trajectories(body: schemas.TrajectoriesRequest):
         """Each optimiser's descent from the start, computed by chainrule."""
-        stop_at = time.monotonic() + deadline
         # the runs stop themselves at the deadline (status "time_limit"); the wait allows
         # for the step in progress then and for writing the answer
-        work = in_thread(handlers.compute_trajectories, body, stop_at, limit=2 * deadline + 1)
+        work = in_thread(handlers.compute_trajectories, body, deadline, limit=2 * deadline + 1)
         return answer(await work)
 
     @app.post("/api/explain", response_model=schemas.ExplainResponse, tags=["api"])

@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -235,8 +236,10 @@ def _log_scale(finite: np.ndarray, zmin, zmax) -> bool:
 # -- trajectories ---------------------------------------------------------------------------
 
 
-def compute_trajectories(body: schemas.TrajectoriesRequest, deadline: float | None) -> dict:
-    """Each chosen optimiser's descent from the start, side by side."""
+def compute_trajectories(body: schemas.TrajectoriesRequest, budget: float | None = None) -> dict:
+    """Each chosen optimiser's descent from the start, side by side; the runs stop with status
+    ``"time_limit"`` after ``budget`` seconds (None: no limit)."""
+    deadline = None if budget is None else time.monotonic() + budget
     target = resolve(body)
     chosen = []
     for i, choice in enumerate(body.optimizers):
