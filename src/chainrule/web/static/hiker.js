@@ -32,6 +32,7 @@ let controls = null;
 let busyCount = 0;
 const pending = { grid: null, run: null, explain: null }; // AbortControllers of requests in flight
 let rerunTimer = 0;
+let explained = ""; // the surface and start the chain-rule report was asked for
 
 // ---------------------------------------------------------------- small helpers
 
@@ -124,6 +125,7 @@ function renderMap() {
       gd.on("plotly_click", onMapClick);
       // any redraw (zoom, pan, resize) moves the axes: the overlay follows
       gd.on("plotly_afterplot", paintPaths);
+      gd.on("plotly_relayout", onZoom);
       gd.dataset.wired = "true";
     }
     paintPaths();
@@ -279,7 +281,11 @@ async function run() {
     return;
   }
   setPlaying(false);
-  explainStart();
+  const where = JSON.stringify([source(), state.start]);
+  if (where !== explained) {
+    explained = where; // a new learning rate does not change the chain rule at the start
+    explainStart();
+  }
   let answer;
   try {
     answer = await ask("run", (signal) => api.trajectories(runBody(), signal));
@@ -354,6 +360,7 @@ function clearResults() {
   $("steps-table").replaceChildren();
   $("table-optimizer").replaceChildren();
   $("report").innerHTML = '<p class="hint">Set a start to see the chain rule at that point.</p>';
+  explained = "";
   $("frame").textContent = "step 0";
   Plotly.purge("loss");
   $("loss").innerHTML = '<p class="hint">The loss of each optimiser, step by step, appears here.</p>';
@@ -375,6 +382,15 @@ function statusText(run) {
   return `${run.status.replace(/_/g, " ")} after ${run.steps} steps`;
 }
 
+// a converged run can rest on a saddle, a maximum or a local minimum: say so
+function aboveMinimum(run, last) {
+  const surface = currentSurface();
+  if (run.status !== "converged" || !surface || surface.minimum == null || last == null || !grid) return "";
+  const tolerance = 1e-6 * Math.max(1, grid.zmax - grid.zmin);
+  if (last - surface.minimum <= tolerance) return "";
+  return ` (a flat point, not the global minimum ${fmt(surface.minimum)})`;
+}
+
 function renderBadges() {
   const list = $("badges");
   list.replaceChildren();
@@ -386,7 +402,7 @@ function renderBadges() {
     const last = run.values[run.values.length - 1];
     item.innerHTML = '<span class="swatch" aria-hidden="true"></span>';
     const text = document.createElement("span");
-    text.textContent = `${run.label}: ${statusText(run)}, f = ${fmt(last)}`;
+    text.textContent = `${run.label}: ${statusText(run)}, f = ${fmt(last)}${aboveMinimum(run, last)}`;
     item.append(text);
     list.append(item);
   }
@@ -519,6 +535,31 @@ function onMapClick(event) {
   setPlaying(false);
   paintPaths();
   run();
+}
+
+// zooming in asks for a finer grid over the new region; a double click (autorange) goes back
+function onZoom(change) {
+  if (state.view === "3d" || !grid) return;
+  const range = (axis) =>
+    change[`${axis}.range[0]`] != null ? [change[`${axis}.range[0]`], change[`${axis}.range[1]`]] : change[`${axis}.range`];
+  let region = null;
+  if (change["xaxis.autorange"] || change["yaxis.autorange"]) region = bounds();
+  else if (range("xaxis") || range("yaxis")) region = { x: range("xaxis") || grid.bounds.x, y: range("yaxis") || grid.bounds.y };
+  if (!region || JSON.stringify(region) === JSON.stringify(grid.bounds)) return;
+  regrid(region);
+}
+
+async function regrid(region) {
+  let answer;
+  try {
+    answer = await ask("grid", (signal) =>
+      api.grid({ ...source(), bounds: region, resolution: GRID_RESOLUTION }, signal));
+  } catch (error) {
+    if (error.name !== "AbortError") reportFailure(error);
+    return;
+  }
+  grid = { ...answer, bounds: region };
+  await renderMap();
 }
 
 function scheduleRerun() {
