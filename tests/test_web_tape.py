@@ -3,6 +3,8 @@ and its side-by-side runs against cr.descend."""
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -70,3 +72,26 @@ def test_a_deadline_already_past_stops_every_run_after_its_first_point():
     s = cr.surfaces.get("bowl")
     runs = descend_together(s.formula, s.start, [("sgd", {}), ("adam", {})], deadline=0.0)
     assert [(r.status, r.steps) for r in runs] == [("time_limit", 0), ("time_limit", 0)]
+
+
+def test_newton_runs_in_several_threads_at_once_give_the_serial_answer():
+    # grad mode is one flag per process: Newton's steps must take turns across threads
+    from concurrent.futures import ThreadPoolExecutor
+
+    s = cr.surfaces.get("rosenbrock")
+    choices = [("newton", {}), ("sgd", {"lr": 1e-3})]
+
+    def work(_):
+        return descend_together(s.formula, s.start, choices, steps=40)[0]
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often, so that a race would show
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            runs = list(pool.map(work, range(16)))
+    finally:
+        sys.setswitchinterval(interval)
+    serial = cr.descend(s, list(s.start), "newton", steps=40)
+    for run in runs:
+        assert run.status == serial.status and run.steps == serial.steps
+        np.testing.assert_allclose(run.points, serial.points, rtol=1e-12, atol=1e-12)
