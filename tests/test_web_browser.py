@@ -59,18 +59,28 @@ def catalog(api):
     return surfaces, optimizers
 
 
-def _open_tab(browser, server, width=1280, height=900, motion="reduce"):
-    # reduced motion: the page draws each run whole at once, so tests need not wait for the
-    # animation (the keyboard test plays it with motion="no-preference")
-    context = browser.new_context(viewport={"width": width, "height": height}, reduced_motion=motion)
-    return context, Tab(context.new_page(), server)
+@pytest.fixture(scope="module")
+def context(browser):
+    # one context for the module: plotly.min.js is then read from the HTTP cache after the
+    # first page; reduced motion draws each run whole at once, so tests need not wait for
+    # the animation (the keyboard test turns motion back on for its page)
+    shared = browser.new_context(viewport={"width": 1280, "height": 900}, reduced_motion="reduce")
+    yield shared
+    shared.close()
+
+
+def _open_tab(context, server, width=1280, height=900, motion="reduce"):
+    page = context.new_page()
+    page.set_viewport_size({"width": width, "height": height})
+    page.emulate_media(reduced_motion=motion)
+    return page, Tab(page, server)
 
 
 @pytest.fixture
-def tab(browser, server):
-    context, opened = _open_tab(browser, server)
+def tab(context, server):
+    page, opened = _open_tab(context, server)
     yield opened
-    context.close()
+    page.close()
 
 
 def _distance(point, target):
@@ -94,7 +104,7 @@ def test_the_page_opens_on_a_surface_map_without_console_errors(tab, catalog):
     assert tab.errors == []
 
 
-def test_choosing_a_surface_redraws_the_map(tab, catalog):
+def test_choosing_a_surface_or_zooming_in_redraws_the_map(tab, catalog):
     surfaces, _ = catalog
     tab.open("?surface=rosenbrock")
     before = tab.page.evaluate("document.getElementById('map').data[0].z")
@@ -106,6 +116,18 @@ def test_choosing_a_surface_redraws_the_map(tab, catalog):
     assert [contour["x"][0], contour["x"][-1]] == pytest.approx(surfaces["himmelblau"]["domain"][0])
     assert surfaces["himmelblau"]["formula"] in tab.page.inner_text("#lesson")
     assert "surface=himmelblau" in tab.page.url
+    # a zoom box asks for a finer grid over the box alone
+    corner, other = tab.map_pixel(1.0, 3.0), tab.map_pixel(3.0, 1.0)
+    tab.page.mouse.move(*corner)
+    tab.page.mouse.down()
+    tab.page.mouse.move((corner[0] + other[0]) / 2, (corner[1] + other[1]) / 2)
+    tab.page.mouse.move(*other)
+    tab.page.mouse.up()
+    tab.page.wait_for_function("document.getElementById('map').data[0].x[0] > 0.5")
+    zoomed = tab.page.evaluate("document.getElementById('map').data[0]")
+    assert [zoomed["x"][0], zoomed["x"][-1]] == pytest.approx([1.0, 3.0], abs=0.05)
+    assert [zoomed["y"][0], zoomed["y"][-1]] == pytest.approx([1.0, 3.0], abs=0.05)
+    assert len(zoomed["x"]) == len(contour["x"])
     assert tab.errors == []
 
 
@@ -136,12 +158,13 @@ def test_a_click_starts_the_run_and_every_default_optimizer_walks_downhill(tab, 
         """([x, y]) => {
           const gd = document.getElementById('map'), canvas = document.getElementById('paths');
           const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, r = window.devicePixelRatio;
-          const px = Math.round((xa._offset + xa.d2p(x)) * r), py = Math.round((ya._offset + ya.d2p(y)) * r);
+          const px = Math.round((xa._offset + xa.d2p(x)) * r);
+          const py = Math.round((ya._offset + ya.d2p(y)) * r);
           return Array.from(canvas.getContext('2d').getImageData(px, py, 1, 1).data);
         }""",
         last["points"][-1],
     )
-    assert "#%02X%02X%02X" % tuple(pixel[:3]) == last["color"].upper()
+    assert "#{:02X}{:02X}{:02X}".format(*pixel[:3]) == last["color"].upper()
     badges = tab.page.inner_text("#badges")
     for name in defaults:
         assert optimizers[name]["label"] in badges
@@ -200,7 +223,7 @@ def test_a_bad_formula_shows_its_error_where_it_is(tab, api):
     assert "formula=" in tab.page.url
 
 
-def test_a_copied_url_restores_the_state(browser, server, tab):
+def test_a_copied_url_restores_the_state(context, server, tab):
     tab.open("?surface=himmelblau")
     tab.fast()
     tab.page.check("#opt-nesterov")
@@ -217,7 +240,7 @@ def test_a_copied_url_restores_the_state(browser, server, tab):
     assert state["hyper"]["momentum"]["momentum"] == 0.5
     url = tab.page.url
 
-    context, again = _open_tab(browser, server)
+    page, again = _open_tab(context, server)
     try:
         again.page.goto(url)
         restored_paths = again.wait_run_drawn()
@@ -231,7 +254,7 @@ def test_a_copied_url_restores_the_state(browser, server, tab):
         assert again.page.is_checked("#opt-nesterov") and not again.page.is_checked("#opt-adam")
         assert again.errors == []
     finally:
-        context.close()
+        page.close()
 
 
 def test_the_page_loads_nothing_from_outside(tab, api):
@@ -250,8 +273,8 @@ def test_the_page_loads_nothing_from_outside(tab, api):
     assert tab.foreign_requests() == []
 
 
-def test_a_phone_screen_has_no_sideways_scroll_and_the_map_on_top(browser, server):
-    context, phone = _open_tab(browser, server, width=375, height=812)
+def test_a_phone_screen_has_no_sideways_scroll_and_the_map_on_top(context, server):
+    page, phone = _open_tab(context, server, width=375, height=812)
     try:
         phone.open("?surface=rosenbrock&start=-1.2,1")
         phone.wait_run_drawn()
@@ -260,17 +283,18 @@ def test_a_phone_screen_has_no_sideways_scroll_and_the_map_on_top(browser, serve
         )
         assert widths[0] <= widths[1]
         top = phone.page.evaluate(
-            "['map', 'controls', 'loss'].map((id) => document.getElementById(id).getBoundingClientRect().top)"
+            """['map', 'controls', 'loss'].map(
+                (id) => document.getElementById(id).getBoundingClientRect().top)"""
         )
         assert top[0] < top[1] < top[2]
         phone.screenshot("hiker-phone")
         assert phone.errors == []
     finally:
-        context.close()
+        page.close()
 
 
-def test_the_keyboard_reaches_play_and_enter_plays(browser, server):
-    context, tab = _open_tab(browser, server, motion="no-preference")
+def test_the_keyboard_reaches_play_and_enter_plays(context, server):
+    page, tab = _open_tab(context, server, motion="no-preference")
     try:
         tab.open("?surface=rosenbrock&start=-1.2,1&steps=300")
         tab.fast()
@@ -295,7 +319,7 @@ def test_the_keyboard_reaches_play_and_enter_plays(browser, server):
         assert "step 1 of" in tab.page.inner_text("#frame")
         assert tab.errors == []
     finally:
-        context.close()
+        page.close()
 
 
 def test_a_failing_server_shows_the_error_banner(tab):
