@@ -516,3 +516,9 @@ def test_a_grid_over_its_time_limit_is_a_503_and_the_server_goes_on():
     assert response.status_code == 503
     assert "limit" in response.json()["detail"]["message"]
     assert client.get("/healthz").status_code == 200
+
+
+def test_explain_of_a_formula_without_variables_says_there_is_nothing_to_explain(client):
+    response = client.post("/api/explain", json={"formula": "2 + 3", "point": {"x": 0, "y": 0}})
+    assert response.status_code == 400
+    assert "no variables" in response.json()["detail"]["message"]

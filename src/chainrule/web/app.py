@@ -84,7 +84,7 @@ def create_app(deadline: float = DEFAULT_DEADLINE):
             return await asyncio.wait_for(future, timeout=limit)
         except asyncio.TimeoutError:
             raise handlers.ApiError(
-                503, {"message": f"the request took longer than its {deadline:g} s limit"}
+                503, {"message": f"the request took longer than its {limit:g} s limit"}
             ) from None
 
     @app.exception_handler(RequestValidationError)
