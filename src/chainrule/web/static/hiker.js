@@ -5,8 +5,8 @@
 
 import { api, ApiError } from "./api.js";
 import { buildOptimizerControls, round3 } from "./controls.js";
-import { renderMarkdown } from "./markdown.js";
 import { mapPng, paintedPaths, paintOverlay } from "./overlay.js";
+import * as panels from "./panels.js";
 import * as plots from "./plots.js";
 import { readState, writeState } from "./urlstate.js";
 
@@ -88,13 +88,6 @@ function bounds() {
 function syncUrl() {
   const defaults = Object.fromEntries(catalog.optimizers.map((o) => [o.name, o.hyperparameters]));
   history.replaceState(null, "", writeState(state, defaults) + location.hash);
-}
-
-function fmt(v) {
-  if (v == null) return "—";
-  if (v === 0) return "0";
-  const a = Math.abs(v);
-  return a >= 1e5 || a < 1e-3 ? v.toExponential(3) : String(Number(v.toPrecision(5)));
 }
 
 // snap a clicked coordinate to a tidy number (4 digits of the domain's scale)
@@ -309,24 +302,16 @@ async function run() {
 async function explainStart() {
   const report = $("report");
   const [x, y] = state.start;
-  report.innerHTML = '<p class="hint">computing…</p>';
+  panels.renderNote(report, "computing…");
   let answer;
   try {
     answer = await ask("explain", (signal) => api.explain({ ...source(), point: { x, y } }, signal));
   } catch (error) {
     if (error.name === "AbortError") return;
-    report.innerHTML = "";
-    const p = document.createElement("p");
-    p.className = "inline-error";
-    p.textContent = `No chain-rule report here: ${error.message}`;
-    report.append(p);
+    panels.renderNote(report, `No chain-rule report here: ${error.message}`, "inline-error");
     return;
   }
-  const g = answer.gradient || {};
-  report.innerHTML =
-    `<p class="summary">f(${fmt(x)}, ${fmt(y)}) = <strong>${fmt(answer.value)}</strong>, ` +
-    `gradient (∂f/∂x, ∂f/∂y) = (<strong>${fmt(g.x)}</strong>, <strong>${fmt(g.y)}</strong>)</p>` +
-    renderMarkdown(answer.markdown || "");
+  panels.renderReport(report, answer, state.start, names());
 }
 
 function reportFailure(error) {
@@ -366,6 +351,32 @@ function clearResults() {
   $("loss").innerHTML = '<p class="hint">The loss of each optimiser, step by step, appears here.</p>';
 }
 
+function names() {
+  return (grid && grid.variables) || ["x", "y"];
+}
+
+function renderBadges() {
+  panels.renderBadges($("badges"), runs, currentSurface(), grid);
+}
+
+function renderTable() {
+  const select = $("table-optimizer");
+  select.replaceChildren(...runs.map((r) => new Option(r.label, r.name, false, r.name === state.show)));
+  panels.renderStepTable($("steps-table"), runs.find((r) => r.name === state.show), names(), TABLE_ROWS);
+}
+
+function highlightRow() {
+  panels.highlightStep($("steps-table"), frame);
+}
+
+function showFormulaError(detail) {
+  panels.showFormulaError($("formula-error"), $("formula"), detail);
+}
+
+function clearFormulaError() {
+  panels.clearFormulaError($("formula-error"), $("formula"));
+}
+
 function renderLoss() {
   const surface = currentSurface();
   const scale = plots.lossScale(runs, surface ? surface.minimum : null);
@@ -375,99 +386,7 @@ function renderLoss() {
   });
 }
 
-function statusText(run) {
-  if (run.status === "converged") return `converged at step ${run.converged_at ?? run.steps}`;
-  if (run.status === "diverged") return `diverged at step ${run.diverged_at ?? run.steps}`;
-  if (run.status === "max_steps") return `still moving after ${run.steps} steps`;
-  return `${run.status.replace(/_/g, " ")} after ${run.steps} steps`;
-}
-
-// a converged run can rest on a saddle, a maximum or a local minimum: say so
-function aboveMinimum(run, last) {
-  const surface = currentSurface();
-  if (run.status !== "converged" || !surface || surface.minimum == null || last == null || !grid) return "";
-  const tolerance = 1e-6 * Math.max(1, grid.zmax - grid.zmin);
-  if (last - surface.minimum <= tolerance) return "";
-  return ` (a flat point, not the global minimum ${fmt(surface.minimum)})`;
-}
-
-function renderBadges() {
-  const list = $("badges");
-  list.replaceChildren();
-  for (const run of runs) {
-    const item = document.createElement("li");
-    item.className = `badge status-${run.status}`;
-    item.dataset.name = run.name;
-    item.style.setProperty("--color", run.color);
-    const last = run.values[run.values.length - 1];
-    item.innerHTML = '<span class="swatch" aria-hidden="true"></span>';
-    const text = document.createElement("span");
-    text.textContent = `${run.label}: ${statusText(run)}, f = ${fmt(last)}${aboveMinimum(run, last)}`;
-    item.append(text);
-    list.append(item);
-  }
-}
-
-function renderTable() {
-  const select = $("table-optimizer");
-  select.replaceChildren(...runs.map((r) => new Option(r.label, r.name, false, r.name === state.show)));
-  const table = $("steps-table");
-  const run = runs.find((r) => r.name === state.show);
-  if (!run) return table.replaceChildren();
-  const head = "<thead><tr><th>step</th><th>x</th><th>y</th><th>f</th><th>∂f/∂x</th><th>∂f/∂y</th></tr></thead>";
-  const rows = [];
-  const n = run.points.length;
-  const row = (k) => {
-    const [x, y] = run.points[k];
-    const [gx, gy] = run.gradients[k] || [null, null];
-    return `<tr data-step="${k}"><td>${k}</td><td>${fmt(x)}</td><td>${fmt(y)}</td><td>${fmt(run.values[k])}</td><td>${fmt(gx)}</td><td>${fmt(gy)}</td></tr>`;
-  };
-  for (let k = 0; k < Math.min(n, TABLE_ROWS); k++) rows.push(row(k));
-  if (n > TABLE_ROWS) {
-    rows.push(`<tr class="gap"><td colspan="6">… ${n - TABLE_ROWS - 1} more steps …</td></tr>`);
-    rows.push(row(n - 1));
-  }
-  table.innerHTML = `${head}<tbody>${rows.join("")}</tbody>`;
-}
-
-function highlightRow() {
-  const table = $("steps-table");
-  table.querySelectorAll("tr.current").forEach((tr) => tr.classList.remove("current"));
-  const tr = table.querySelector(`tr[data-step="${frame}"]`);
-  if (tr) tr.classList.add("current");
-}
-
 // ---------------------------------------------------------------- the formula
-
-function showFormulaError(detail) {
-  const box = $("formula-error");
-  const input = $("formula");
-  const text = detail.formula ?? input.value;
-  const position = Number.isInteger(detail.position) ? Math.max(0, Math.min(detail.position, text.length)) : null;
-  box.replaceChildren();
-  const message = document.createElement("p");
-  message.textContent = position == null ? detail.message : `${detail.message} (at character ${position + 1})`;
-  box.append(message);
-  if (position != null) {
-    // the formula with the offending character marked, and a caret under it
-    const pre = document.createElement("pre");
-    pre.className = "caret";
-    const mark = document.createElement("mark");
-    mark.textContent = text.slice(position, position + 1) || " ";
-    pre.append(text.slice(0, position), mark, text.slice(position + 1), "\n", " ".repeat(position) + "^");
-    box.append(pre);
-  }
-  box.hidden = false;
-  input.setAttribute("aria-invalid", "true");
-  input.focus();
-  if (position != null) input.setSelectionRange(position, Math.min(position + 1, text.length));
-}
-
-function clearFormulaError() {
-  $("formula-error").hidden = true;
-  $("formula-error").replaceChildren();
-  $("formula").removeAttribute("aria-invalid");
-}
 
 async function useFormula() {
   const text = $("formula").value.trim();
@@ -673,7 +592,12 @@ function applyUrlState() {
   for (const opt of catalog.optimizers) {
     state.hyper[opt.name] = structuredClone(opt.hyperparameters);
     for (const [key, value] of Object.entries(wanted.hyper[opt.name] || {})) {
-      if (key in opt.hyperparameters) state.hyper[opt.name][key] = value;
+      const fallback = opt.hyperparameters[key];
+      // only a value of the default's shape (a number, or as many numbers as betas has)
+      const fits = Array.isArray(fallback)
+        ? Array.isArray(value) && value.length === fallback.length
+        : typeof fallback === "number" && typeof value === "number";
+      if (fits) state.hyper[opt.name][key] = value;
     }
   }
   state.show = wanted.show || null;
