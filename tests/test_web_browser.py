@@ -273,11 +273,22 @@ def test_the_page_loads_nothing_from_outside(tab, api):
     assert tab.foreign_requests() == []
 
 
-def test_a_phone_screen_has_no_sideways_scroll_and_the_map_on_top(context, server):
-    page, phone = _open_tab(context, server, width=375, height=812)
+def test_on_a_phone_a_tap_starts_the_run_with_the_map_on_top_and_no_sideways_scroll(
+    browser, server
+):
+    phone_context = browser.new_context(
+        viewport={"width": 375, "height": 812},
+        has_touch=True,
+        is_mobile=True,
+        reduced_motion="reduce",
+    )
     try:
-        phone.open("?surface=rosenbrock&start=-1.2,1")
-        phone.wait_run_drawn()
+        phone = Tab(phone_context.new_page(), server)
+        phone.open("?surface=rosenbrock")
+        phone.page.touchscreen.tap(*phone.map_pixel(-1.0, 2.0))
+        paths = phone.wait_run_drawn()
+        assert phone.state()["start"] == pytest.approx([-1.0, 2.0], abs=0.03)
+        assert paths and all(p["points"][0] == phone.state()["start"] for p in paths)
         widths = phone.page.evaluate(
             "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
         )
@@ -290,7 +301,7 @@ def test_a_phone_screen_has_no_sideways_scroll_and_the_map_on_top(context, serve
         phone.screenshot("hiker-phone")
         assert phone.errors == []
     finally:
-        page.close()
+        phone_context.close()
 
 
 def test_the_keyboard_reaches_play_and_enter_plays(context, server):
