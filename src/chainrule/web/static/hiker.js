@@ -119,6 +119,7 @@ function renderMap() {
       // any redraw (zoom, pan, resize) moves the axes: the overlay follows
       gd.on("plotly_afterplot", paintPaths);
       gd.on("plotly_relayout", onZoom);
+      gd.on("plotly_relayouting", onDragging);
       gd.dataset.wired = "true";
     }
     paintPaths();
@@ -454,6 +455,16 @@ function onMapClick(event) {
   setPlaying(false);
   paintPaths();
   run();
+}
+
+// while a pan is dragged plotly moves its picture, not yet its axes: follow the drag's ranges
+function onDragging(change) {
+  if (state.view === "3d") return;
+  const range = (axis) => (change[`${axis}.range[0]`] != null
+    ? [change[`${axis}.range[0]`], change[`${axis}.range[1]`]] : null);
+  const layout = $("map")._fullLayout;
+  const ranges = { x: range("xaxis") || layout.xaxis.range, y: range("yaxis") || layout.yaxis.range };
+  paintOverlay($("paths"), $("map"), runs, frame, state.start, ranges);
 }
 
 // zooming in asks for a finer grid over the new region; a double click (autorange) goes back

@@ -15,16 +15,29 @@ function axes(gd) {
   return layout && layout.xaxis && layout.yaxis && layout.xaxis._length ? [layout.xaxis, layout.yaxis] : null;
 }
 
-/** Draw `runs` up to step `frame`, and the start, onto `ctx` scaled by `scale` from gd's pixels. */
-export function drawPaths(ctx, gd, runs, frame, start, scale = 1) {
+// data -> pixel along one axis: plotly's own, or (while a pan or zoom is being dragged, before
+// plotly has moved its axes) a straight line through the ranges the drag has reached
+function toPixel(axis, range, flip) {
+  if (!range) return (v) => axis._offset + axis.l2p(v);
+  const [low, high] = range;
+  return (v) => axis._offset + axis._length * (flip ? (high - v) / (high - low) : (v - low) / (high - low));
+}
+
+/**
+ * Draw `runs` up to step `frame`, and the start, onto `ctx` scaled by `scale` from gd's pixels.
+ * `ranges` ({x: [lo, hi], y: [lo, hi]}) overrides the axes' ranges, for a drag in progress.
+ */
+export function drawPaths(ctx, gd, runs, frame, start, scale = 1, ranges = null) {
   const found = axes(gd);
   painted = [];
   if (!found) return;
   const [xa, ya] = found;
+  const xPixel = toPixel(xa, ranges && ranges.x, false);
+  const yPixel = toPixel(ya, ranges && ranges.y, true);
   // a diverging path reaches 1e100 and beyond: keep pixels where canvas arithmetic is exact
   const clamp = (v) => Math.max(-1e6, Math.min(1e6, v));
-  const px = (x) => clamp((xa._offset + xa.l2p(x)) * scale);
-  const py = (y) => clamp((ya._offset + ya.l2p(y)) * scale);
+  const px = (x) => clamp(xPixel(x) * scale);
+  const py = (y) => clamp(yPixel(y) * scale);
   ctx.save();
   ctx.beginPath();
   ctx.rect(xa._offset * scale, ya._offset * scale, xa._length * scale, ya._length * scale);
@@ -69,7 +82,7 @@ export function drawPaths(ctx, gd, runs, frame, start, scale = 1) {
 }
 
 /** Fit `canvas` over `gd` (sharp on high-density screens) and paint the paths. */
-export function paintOverlay(canvas, gd, runs, frame, start) {
+export function paintOverlay(canvas, gd, runs, frame, start, ranges = null) {
   const ratio = window.devicePixelRatio || 1;
   const width = gd.clientWidth;
   const height = gd.clientHeight;
@@ -81,7 +94,7 @@ export function paintOverlay(canvas, gd, runs, frame, start) {
   }
   const ctx = canvas.getContext("2d");
   ctx.clearRect(0, 0, canvas.width, canvas.height);
-  drawPaths(ctx, gd, runs, frame, start, ratio);
+  drawPaths(ctx, gd, runs, frame, start, ratio, ranges);
 }
 
 /** A PNG (data URL) of the map with the paths on it, `scale` times the screen's size. */
