@@ -158,17 +158,22 @@ class Tape:
     def value_and_grad(self, values: dict[str, np.ndarray]):
         """``f`` and ``{name: df/dname}`` at the points ``values`` (1-d arrays of one length)."""
         shape = np.shape(values[self.variables[0]]) if self.variables else (1,)
-        if self._output is None:
-            value = np.full(shape, self._constant)
-            return value, {name: np.zeros(shape) for name in self.variables}
         with np.errstate(all="ignore"):  # nan and inf are answers here (a diverging run)
-            answers = self._forward(values)
-            cotangents = self._backward(answers, shape)
-        grads = {}
-        for index, name in enumerate(self.variables):
-            g = cotangents[index]  # the leaves are the first entries, in variable order
-            grads[name] = np.zeros(shape) if g is None else _full(g, shape)
-        return _full(answers[self._output], shape), grads
+            value, grads = self.replay(values, np.ones(shape))
+        return _full(value, shape), {
+            name: np.zeros(shape) if g is None else _full(g, shape) for name, g in grads.items()
+        }
+
+    def replay(self, values: dict[str, np.ndarray], ones: np.ndarray):
+        """``value_and_grad`` without its checks and copies, for a loop that calls it often:
+        run it under ``np.errstate(all="ignore")``; ``ones`` is the output's cotangent (ones
+        of the points' shape, not changed); a gradient is None where it is zero, and arrays
+        may be shared with the tape's (copy them before changing them)."""
+        if self._output is None:
+            return ones * self._constant, dict.fromkeys(self.variables)
+        answers = self._forward(values)
+        cotangents = self._backward(answers, ones)
+        return answers[self._output], dict(zip(self.variables, cotangents))
 
     def _forward(self, values: dict) -> list:
         answers = [values[name] for name in self.variables]
@@ -177,10 +182,10 @@ class Tape:
             append(forward(*[answers[ref] if traced else ref for traced, ref in refs]))
         return answers
 
-    def _backward(self, answers: list, shape: tuple) -> list:
+    def _backward(self, answers: list, ones: np.ndarray) -> list:
         """The cotangent of every entry, from the output's (ones) down to the variables."""
         cotangents: list = [None] * len(answers)
-        cotangents[self._output] = np.ones(shape)
+        cotangents[self._output] = ones
         first = len(self.variables)
         for index in range(self._output, first - 1, -1):
             g = cotangents[index]
@@ -204,8 +209,8 @@ class Tape:
 
 
 def _full(array, shape: tuple) -> np.ndarray:
-    array = np.asarray(array, dtype=np.float64)
-    return array if array.shape == shape else np.broadcast_to(array, shape).copy()
+    """A fresh float64 array of ``shape``, never one the tape holds."""
+    return np.array(np.broadcast_to(np.asarray(array, dtype=np.float64), shape))
 
 
 def value_and_grad(formula: Formula, values: dict[str, np.ndarray]):
