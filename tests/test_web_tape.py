@@ -95,3 +95,16 @@ def test_newton_runs_in_several_threads_at_once_give_the_serial_answer():
     for run in runs:
         assert run.status == serial.status and run.steps == serial.steps
         np.testing.assert_allclose(run.points, serial.points, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("lr", [0.3, 0.9, 1.05, 1.2, 1.5, 3.0, 1e3])
+@pytest.mark.parametrize("text", ["x^2 + y^2", "exp(x^2) + y^2", "x^4 - y^2 + sqrt(x^2 + 1e-9)"])
+def test_where_and_why_runs_stop_match_cr_descend(text, lr):
+    # stops fall at every step relative to the checks made every CHECK_EVERY steps
+    f = cr.parse(text)
+    names = ["sgd", "momentum", "adam", "newton"]
+    together = descend_together(f, (1.3, -0.7), [(n, {"lr": lr}) for n in names], steps=120)
+    for name, run in zip(names, together):
+        ref = cr.descend(f, [1.3, -0.7], name, lr=lr, steps=120, tol=1e-8)
+        assert (run.status, run.steps, run.diverged_at) == (ref.status, ref.steps, ref.diverged_at)
+        np.testing.assert_allclose(run.points, ref.points, rtol=1e-12, atol=1e-12)
