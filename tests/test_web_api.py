@@ -522,3 +522,20 @@ def test_explain_of_a_formula_without_variables_says_there_is_nothing_to_explain
     response = client.post("/api/explain", json={"formula": "2 + 3", "point": {"x": 0, "y": 0}})
     assert response.status_code == 400
     assert "no variables" in response.json()["detail"]["message"]
+
+
+def test_a_body_too_large_is_a_413_before_it_is_parsed(client):
+    huge = '{"surface": "bowl", "pad": "' + "x" * 100_000 + '"}'
+    headers = {"content-type": "application/json"}
+    response = client.post("/api/grid", content=huge, headers=headers)
+    assert response.status_code == 413
+    assert "larger than" in response.json()["detail"]["message"]
+
+    def chunks():  # no content-length: the size is counted as it arrives
+        for _ in range(20):
+            yield b" " * 8192
+        yield b"{}"
+
+    response = client.post("/api/grid", content=chunks(), headers=headers)
+    assert response.status_code == 413
+    assert client.post("/api/grid", json={"surface": "bowl", "resolution": 2}).status_code == 200

@@ -26,6 +26,7 @@ from importlib import resources
 from pathlib import Path
 
 from chainrule.web import handlers, schemas
+from chainrule.web.limits import BodySizeLimit
 
 __all__ = ["DEFAULT_DEADLINE", "STATIC_DIR", "create_app", "plotly_js_path"]
 
@@ -151,4 +152,5 @@ def create_app(deadline: float = DEFAULT_DEADLINE):
         return FileResponse(page, media_type="text/html")
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
+    app.add_middleware(BodySizeLimit)
     return app
