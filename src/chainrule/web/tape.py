@@ -187,11 +187,12 @@ class Tape:
         cotangents: list = [None] * len(answers)
         cotangents[self._output] = ones
         first = len(self.variables)
+        ops = self._ops
         for index in range(self._output, first - 1, -1):
             g = cotangents[index]
             if g is None:
                 continue
-            _, refs, needs, prim = self._ops[index - first]
+            _, refs, needs, prim = ops[index - first]
             if not prim.differentiable:
                 continue
             args = [answers[ref] if traced else ref for traced, ref in refs]
@@ -200,11 +201,10 @@ class Tape:
             else:
                 bars = prim.vjp(g, answers[index], *args)
             for (traced, ref), bar in zip(refs, bars):
-                if not traced or bar is None:
-                    continue
-                previous = cotangents[ref]
-                # a new array each time: a rule may hand back g itself, shared by two inputs
-                cotangents[ref] = bar if previous is None else previous + bar
+                if traced and bar is not None:
+                    previous = cotangents[ref]
+                    # a new array each time: a rule may hand back g itself, shared by two inputs
+                    cotangents[ref] = bar if previous is None else previous + bar
         return cotangents
 
 
