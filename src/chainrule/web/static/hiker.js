@@ -176,7 +176,7 @@ function setFrame(k) {
       cursorTimer = 0;
       if ($("loss").data) Plotly.relayout("loss", { shapes: [plots.cursor(frame)] });
       if (!playing) highlightRow();
-    }, playing ? 120 : 0);
+    }, playing ? 250 : 0);
   }
 }
 
@@ -193,18 +193,19 @@ function setPlaying(on) {
     setFrame(lastFrame());
     on = false;
   }
+  const wasPlaying = playing;
   playing = on && runs.length > 0;
   const button = $("play");
+  // the name says what a press does next (no aria-pressed: it would read "Pause, pressed")
   button.textContent = playing ? "Pause" : "Play";
   button.setAttribute("aria-label", playing ? "Pause" : "Play");
-  button.setAttribute("aria-pressed", String(playing));
   document.body.dataset.playing = String(playing);
-  if (playing) {
+  if (playing && !wasPlaying) {
     if (frame >= lastFrame()) setFrame(0);
     lastTime = 0;
     carry = 0;
     requestAnimationFrame(tick);
-  } else {
+  } else if (!playing) {
     highlightRow();
   }
 }
