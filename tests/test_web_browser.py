@@ -346,3 +346,25 @@ def test_a_failing_server_shows_the_error_banner(tab):
     assert "too slow" in tab.page.inner_text("#error-banner")
     tab.page.wait_for_function("document.body.dataset.busy === '0'")
     assert tab.page.is_hidden("#busy")
+
+
+def test_the_png_export_and_the_3d_view_show_the_paths(tab):
+    tab.open("?surface=himmelblau&start=-1,1&opt=adam")
+    paths = tab.wait_run_drawn()
+    with tab.page.expect_download() as download_info:
+        tab.page.click("#export")
+    download = download_info.value
+    assert download.suggested_filename.endswith(".png")
+    with open(download.path(), "rb") as picture:
+        assert picture.read(8) == b"\x89PNG\r\n\x1a\n"
+    tab.page.check("#view3d")
+    tab.page.wait_for_function(
+        "document.getElementById('map').data.some((t) => t.uid === 'path-adam')"
+    )
+    traces = {t["uid"]: t for t in tab.page.evaluate("document.getElementById('map').data")}
+    assert traces["surface"]["type"] == "surface"
+    path = traces["path-adam"]
+    assert path["type"] == "scatter3d"
+    assert [path["x"][-1], path["y"][-1]] == pytest.approx(paths[0]["points"][-1])
+    assert "view=3d" in tab.page.url
+    assert tab.errors == []

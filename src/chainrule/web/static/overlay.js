@@ -97,6 +97,30 @@ export function paintOverlay(canvas, gd, runs, frame, start, ranges = null) {
   drawPaths(ctx, gd, runs, frame, start, ratio, ranges);
 }
 
+// the picture leaves the page's badges behind: name each colour in a corner of the plot
+function drawLegend(ctx, gd, runs, scale) {
+  const found = axes(gd);
+  if (!found || !runs.length) return;
+  const [xa, ya] = found;
+  ctx.save();
+  ctx.font = `${12 * scale}px system-ui, sans-serif`;
+  const width = Math.max(...runs.map((r) => ctx.measureText(r.label).width)) + 30 * scale;
+  const line = 18 * scale;
+  const left = (xa._offset + 8) * scale;
+  const top = (ya._offset + 8) * scale;
+  ctx.fillStyle = "rgba(255,255,255,0.85)";
+  ctx.fillRect(left, top, width, line * runs.length + 8 * scale);
+  runs.forEach((run, i) => {
+    const y = top + 4 * scale + line * (i + 0.5);
+    ctx.fillStyle = run.color;
+    ctx.fillRect(left + 6 * scale, y - 2 * scale, 14 * scale, 4 * scale);
+    ctx.fillStyle = "#1f2933";
+    ctx.textBaseline = "middle";
+    ctx.fillText(run.label, left + 24 * scale, y);
+  });
+  ctx.restore();
+}
+
 /** A PNG (data URL) of the map with the paths on it, `scale` times the screen's size. */
 export async function mapPng(gd, runs, frame, start, scale = 2) {
   const width = gd.clientWidth;
@@ -116,5 +140,6 @@ export async function mapPng(gd, runs, frame, start, scale = 2) {
   const keep = painted;
   drawPaths(ctx, gd, runs, frame, start, scale);
   painted = keep;
+  drawLegend(ctx, gd, runs, scale);
   return canvas.toDataURL("image/png");
 }
