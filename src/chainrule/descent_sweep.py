@@ -118,7 +118,7 @@ class Sweep:
 
     >>> import chainrule as cr
     >>> sweep = cr.lr_sweep(cr.parse("(w-3)**2"), {"w": 0.0}, [0.1, 0.7, 1.5], steps=20)
-    >>> sweep.overshoots_from, sweep.diverges_from   # the smallest lr that overshoots, that diverges
+    >>> sweep.overshoots_from, sweep.diverges_from   # the first lr to overshoot, to diverge
     (0.7, 1.5)
     """
 
