@@ -100,6 +100,12 @@ class Report:
 
     ``rows``: the shown rows as dicts (see ``to_dict``); ``grads``: ``{input name: d(output)
     / d(input)}`` for every input, a float for Scalars, an ndarray for Tensors.
+
+    >>> import chainrule as cr
+    >>> x = cr.Scalar(1.0, label="x")
+    >>> report = cr.explain((3 * x + 1) ** 2)
+    >>> print(report.chain_text())
+    dy/dx = dy/du · du/dx = 8 · 3 = 24
     """
 
     def __init__(self, graph: Graph, shown: list[int]):
@@ -146,7 +152,13 @@ class Report:
         return self.table().text()
 
     def markdown(self) -> str:
-        """The report as GitHub-flavoured Markdown."""
+        """The report as GitHub-flavoured Markdown.
+
+        >>> import chainrule as cr
+        >>> x = cr.Scalar(1.0, label="x")
+        >>> print(cr.explain(x.exp()).markdown().splitlines()[0])
+        **Chain rule for y = exp(x): Scalar graph of 2 nodes**
+        """
         out = [self.table(notes=False).markdown()]
         if self.elided:
             out += ["", self._op_counts_text()]
@@ -194,6 +206,12 @@ class Report:
 
         A Tensor summary is {"shape", "dtype", "size", "freed"} and, unless freed, "min",
         "mean", "max", and "values" (nested lists) when it has at most 64 elements.
+
+        >>> import chainrule as cr
+        >>> x = cr.Scalar(2.0, label="x")
+        >>> d = cr.explain(3 * x).to_dict()
+        >>> sorted(d)[:3]
+        ['chain', 'chain_elided', 'elided']
         """
         return {
             "engine": self.engine,

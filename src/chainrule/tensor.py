@@ -34,6 +34,13 @@ class Tensor:
 
     Create one with ``cr.tensor`` (or ``cr.zeros``, ``cr.randn``, ...). ``requires_grad=True``
     makes operations on it recorded; after ``backward()`` its ``.grad`` holds the gradient.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+    >>> y = (x * x).sum()
+    >>> y.backward()
+    >>> x.grad                                      # d(sum x^2)/dx = 2x
+    tensor([2., 4.])
     """
 
     # data: the ndarray. grad: a Tensor or None. _node: the recorded operation that made this
@@ -145,11 +152,21 @@ class Tensor:
         return self.data.ndim
 
     def numpy(self) -> np.ndarray:
-        """The ndarray itself (shared, not copied)."""
+        """The ndarray itself (shared, not copied).
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1.0, 2.0]).numpy()
+        array([1., 2.], dtype=float32)
+        """
         return self.data
 
     def item(self) -> float | int | bool:
-        """The value of a one-element tensor as a Python number."""
+        """The value of a one-element tensor as a Python number.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([[2.5]]).item()
+        2.5
+        """
         if self.data.size != 1:
             raise ValueError(
                 f"item() needs a tensor with one element, this one has shape {self.shape}"
@@ -157,6 +174,12 @@ class Tensor:
         return self.data.item()
 
     def tolist(self):
+        """The values as nested Python lists of numbers.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([[1.0, 2.0], [3.0, 4.0]]).tolist()
+        [[1.0, 2.0], [3.0, 4.0]]
+        """
         return self.data.tolist()
 
     def __len__(self) -> int:
@@ -208,7 +231,13 @@ class Tensor:
         return self._node is None
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        """Start (or stop) recording operations on this tensor; returns it."""
+        """Start (or stop) recording operations on this tensor; returns it.
+
+        >>> import chainrule as cr
+        >>> w = cr.zeros(2).requires_grad_()
+        >>> w.requires_grad, w.is_leaf
+        (True, True)
+        """
         if requires_grad and not np.issubdtype(self.data.dtype, np.inexact):
             raise TypeError(
                 f"only floating-point tensors can require grad; this one is {self.data.dtype} "
@@ -222,7 +251,14 @@ class Tensor:
         return self
 
     def detach(self) -> Tensor:
-        """The same data, cut from the graph (shared, not copied)."""
+        """The same data, cut from the graph (shared, not copied).
+
+        >>> import chainrule as cr
+        >>> x = cr.tensor([2.0], requires_grad=True)
+        >>> d = (x * 3).detach()                        # the same numbers, cut from the graph
+        >>> d, d.requires_grad
+        (tensor([6.]), False)
+        """
         return Tensor._wrap(self.data)
 
     def retain_grad(self) -> None:
@@ -252,6 +288,12 @@ class Tensor:
         ``gradient`` (a Tensor or ndarray of this tensor's shape) is needed unless this tensor
         has one element. ``create_graph=True`` records the backward pass, so the gradients
         can be differentiated again.
+
+        >>> import chainrule as cr
+        >>> x = cr.tensor([1.0, -2.0], requires_grad=True)
+        >>> (3 * x).backward(gradient=cr.tensor([1.0, 1.0]))  # not a scalar: give a gradient
+        >>> x.grad
+        tensor([3., 3.])
         """
         from chainrule.autograd import backward
 

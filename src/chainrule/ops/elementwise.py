@@ -240,7 +240,14 @@ def where_jvp(tangents, ans, condition, x, y):
 
 @primitive
 def exp(x):
-    """e ** x."""
+    """e ** x.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([0.0, 1.0], requires_grad=True)
+    >>> cr.exp(x).sum().backward()
+    >>> x.grad                                      # d e^x/dx = e^x
+    tensor([1.0000, 2.7183])
+    """
     return np.exp(x)
 
 
@@ -272,7 +279,14 @@ def expm1_jvp(tangents, ans, x):
 
 @primitive
 def log(x):
-    """Natural logarithm; -inf at 0, nan below (IEEE)."""
+    """Natural logarithm; -inf at 0, nan below (IEEE).
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 4.0], requires_grad=True)
+    >>> cr.log(x).sum().backward()
+    >>> x.grad                                      # 1/x
+    tensor([1.00, 0.25])
+    """
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.log(x)
 
@@ -371,7 +385,14 @@ def tan_jvp(tangents, ans, x):
 
 @primitive
 def tanh(x):
-    """Hyperbolic tangent."""
+    """Hyperbolic tangent.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([0.0, 1.0], requires_grad=True)
+    >>> cr.tanh(x).sum().backward()
+    >>> x.grad                                      # 1 - tanh^2
+    tensor([1.00, 0.42])
+    """
     return np.tanh(x)
 
 
@@ -387,7 +408,14 @@ def tanh_jvp(tangents, ans, x):
 
 @primitive
 def sigmoid(x):
-    """1 / (1 + e**-x), computed without overflow for any x (a primitive for stability)."""
+    """1 / (1 + e**-x), computed without overflow for any x (a primitive for stability).
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([0.0], requires_grad=True)
+    >>> cr.sigmoid(x).sum().backward()
+    >>> x.grad                                      # s(1 - s) at s = 0.5
+    tensor([0.25])
+    """
     return np.exp(-np.logaddexp(0, -x))
 
 
@@ -403,7 +431,14 @@ def sigmoid_jvp(tangents, ans, x):
 
 @primitive
 def relu(x):
-    """max(x, 0); its derivative at 0 is 0 (PyTorch)."""
+    """max(x, 0); its derivative at 0 is 0 (PyTorch).
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([-1.0, 2.0], requires_grad=True)
+    >>> cr.relu(x).sum().backward()
+    >>> x.grad
+    tensor([0., 1.])
+    """
     x = np.asarray(x)
     # a zero of x's own dtype: with a Python 0, NumPy takes a slower loop (measured 1.6x)
     return np.maximum(x, x.dtype.type(0))

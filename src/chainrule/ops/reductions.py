@@ -80,7 +80,17 @@ _sum.name = "sum"
 
 
 def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=False):  # noqa: A001
-    """The sum of the elements, over all axes or the ones named."""
+    """The sum of the elements, over all axes or the ones named.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    >>> cr.sum(x, axis=0)                            # or x.sum(dim=0)
+    tensor([4., 6.], op=sum)
+    >>> x.sum().backward()
+    >>> x.grad                                      # every entry counts once
+    tensor([[1., 1.],
+            [1., 1.]])
+    """
     return _sum(x, _axis(axis, dim), _keep(keepdims, keepdim))
 
 
@@ -104,7 +114,15 @@ _mean.name = "mean"
 
 
 def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
-    """The mean of the elements, over all axes or the ones named."""
+    """The mean of the elements, over all axes or the ones named.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 2.0, 3.0, 6.0], requires_grad=True)
+    >>> y = x.mean()
+    >>> y.backward()
+    >>> y, x.grad                                   # each entry counts 1/4
+    (tensor(3., op=mean), tensor([0.25, 0.25, 0.25, 0.25]))
+    """
     return _mean(x, _axis(axis, dim), _keep(keepdims, keepdim))
 
 
