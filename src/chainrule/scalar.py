@@ -166,7 +166,13 @@ class Scalar:
         return f"{shown} {symbol}" if constant_first else f"{symbol} {shown}"
 
     def local_grads(self) -> tuple[float, ...]:
-        """The derivative of this node with respect to each parent, at the forward values."""
+        """The derivative of this node with respect to each parent, at the forward values.
+
+        >>> import chainrule as cr
+        >>> a, b = cr.Scalar(2.0), cr.Scalar(3.0)
+        >>> (a * b).local_grads()                       # d(ab)/da = b, d(ab)/db = a
+        (3.0, 2.0)
+        """
         if self._x is None:
             return ()
         if self._y is None:
@@ -174,7 +180,13 @@ class Scalar:
         return (self._dx, self._dy)
 
     def vjp(self, g: float) -> tuple[float, ...]:
-        """What the chain rule sends to each parent when gradient ``g`` arrives here."""
+        """What the chain rule sends to each parent when gradient ``g`` arrives here.
+
+        >>> import chainrule as cr
+        >>> a, b = cr.Scalar(2.0), cr.Scalar(3.0)
+        >>> (a * b).vjp(10.0)                           # g times each local derivative
+        (30.0, 20.0)
+        """
         return tuple(local * g for local in self.local_grads())
 
     # micrograd's names, so that micrograd's own tools (draw_dot) read a Scalar graph
