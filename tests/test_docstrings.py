@@ -97,22 +97,6 @@ NOT_YET: set[str] = set(
         "chainrule.graph.Node",
         "chainrule.graph.collector_paused",
         "chainrule.io.Mismatch",
-        "chainrule.nn.init.constant_",
-        "chainrule.nn.init.eye_",
-        "chainrule.nn.init.kaiming_normal_",
-        "chainrule.nn.init.kaiming_uniform_",
-        "chainrule.nn.init.normal_",
-        "chainrule.nn.init.ones_",
-        "chainrule.nn.init.orthogonal_",
-        "chainrule.nn.init.trunc_normal_",
-        "chainrule.nn.init.uniform_",
-        "chainrule.nn.init.xavier_normal_",
-        "chainrule.nn.init.xavier_uniform_",
-        "chainrule.nn.init.zeros_",
-        "chainrule.nn.utils.clip_grad_norm_",
-        "chainrule.nn.utils.clip_grad_value_",
-        "chainrule.nn.utils.parameters_to_vector",
-        "chainrule.nn.utils.vector_to_parameters",
     ]
 )
 
