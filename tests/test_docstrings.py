@@ -2,8 +2,7 @@
 
 The examples themselves run as doctests (``--doctest-modules``); this checks that they are
 there. Public means: the names in the ``__all__`` of the modules below, and the public methods
-of the classes a newcomer works with. A name in ``NOT_YET`` still lacks its example: adding
-one makes this test say to remove the name, so the list only shrinks.
+of the classes a newcomer works with. The few exemptions are listed with their reasons.
 """
 
 from __future__ import annotations
@@ -81,25 +80,6 @@ EXEMPT_METHODS = {
     },
 }
 
-# Names still without an example (mostly the Tensor operations, nn.functional and nn.init,
-# whose classes and methods a newcomer meets first). Remove a name when you add its example.
-NOT_YET: set[str] = set(
-    [
-        "chainrule.Function",
-        "chainrule.FunctionCtx",
-        "chainrule.cli.build_parser",
-        "chainrule.cli.main",
-        "chainrule.explain.Report.chain_text",
-        "chainrule.explain.Report.table",
-        "chainrule.explain.Report.text",
-        "chainrule.expr.Formula.latex",
-        "chainrule.expr.Formula.to_sympy",
-        "chainrule.graph.Node",
-        "chainrule.graph.collector_paused",
-        "chainrule.io.Mismatch",
-    ]
-)
-
 
 def _resolve(dotted: str):
     """The object at ``dotted``: the longest importable module, then attributes."""
@@ -168,13 +148,8 @@ def _missing() -> list[str]:
 
 
 def test_every_public_name_has_an_example():
-    missing = [name for name in _missing() if name not in NOT_YET]
+    missing = _missing()
     assert missing == [], "add a >>> example to each docstring:\n" + "\n".join(missing)
-
-
-def test_not_yet_only_shrinks():
-    done = sorted(NOT_YET - set(_missing()))
-    assert done == [], "these have examples now; remove them from NOT_YET:\n" + "\n".join(done)
 
 
 @pytest.mark.parametrize("class_name", MAIN_CLASSES)

@@ -135,7 +135,12 @@ def _command(commands, name: str, help_text: str, examples: str, run, output: bo
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``chainrule`` and all its subcommands."""
+    """The argument parser of ``chainrule`` and all its subcommands.
+
+    >>> args = build_parser().parse_args(["grad", "x**2", "--at", "x=3"])
+    >>> args.command, args.formula, args.at
+    ('grad', 'x**2', 'x=3')
+    """
     parser = _Parser(
         prog="chainrule",
         description="Derivatives, gradients, the chain rule and backpropagation, made visible.",
@@ -277,7 +282,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line on ``argv`` (default: the process's arguments); return its exit code."""
+    """Run the command line on ``argv`` (default: the process's arguments); return its exit code.
+
+    >>> main(["grad", "x**2 + y", "--at", "x=3,y=1"])   # d/dx = 2x = 6, d/dy = 1
+    f = x**2 + y at x = 3, y = 1: f = 10
+    variable  value  df/d(variable)
+    --------  -----  --------------
+    x             3               6
+    y             1               1
+    0
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.version:

@@ -129,7 +129,14 @@ class Report:
 
     def table(self, notes: bool = True) -> Table:
         """The rows as a ``chainrule.table.Table``, with the op counts and the chain-rule
-        lines as notes under it (``notes=False``: without them)."""
+        lines as notes under it (``notes=False``: without them).
+
+        >>> import chainrule as cr
+        >>> x = cr.Scalar(3.0, label="x")
+        >>> table = cr.explain(x * x).table()
+        >>> [(row[0], row[2], row[4]) for row in table.rows]   # node, value, upstream dy/d(node)
+        [('x', 3.0, 6.0), ('y', 9.0, 1.0)]
+        """
         y = self.output
         d = "∂" if self.engine == "Tensor" else "d"
         columns = [
@@ -148,7 +155,15 @@ class Report:
         return Table(columns, cells, title=self._title(), notes=notes, gaps=gaps)
 
     def text(self) -> str:
-        """The report for a terminal."""
+        """The report for a terminal.
+
+        >>> import chainrule as cr
+        >>> x = cr.Scalar(2.0, label="x")
+        >>> lines = cr.explain((x * x).log()).text().splitlines()
+        >>> print(lines[0]); print(lines[-1])           # the title; the chain rule under the table
+        Chain rule for y = ln(u): Scalar graph of 3 nodes
+        dy/dx = dy/du·du/dx + dy/du·du/dx = 0.25·2 + 0.25·2 = 1
+        """
         return self.table().text()
 
     def markdown(self) -> str:
@@ -170,7 +185,13 @@ class Report:
         return "\n".join(out)
 
     def chain_text(self) -> str:
-        """The chain-rule lines alone, one per input."""
+        """The chain-rule lines alone, one per input.
+
+        >>> import chainrule as cr
+        >>> x = cr.Scalar(0.0, label="x")
+        >>> print(cr.explain((x * 2).sin()).chain_text())   # cos(0) times 2
+        dy/dx = dy/du · du/dx = 1 · 2 = 2
+        """
         return "\n".join(line["text"] for line in self.chain)
 
     def to_dict(self) -> dict:

@@ -134,7 +134,15 @@ def load(path, like=None):
 
 class Mismatch(NamedTuple):
     """One difference between an expected state dict and another: ``kind`` is "missing",
-    "unexpected", "shape", "dtype", "type" or "length"; ``key`` the dotted path of the entry."""
+    "unexpected", "shape", "dtype", "type" or "length"; ``key`` the dotted path of the entry.
+
+    >>> import numpy as np
+    >>> [problem] = compare_state_dicts({"w": np.zeros(2)}, {"w": np.zeros(3)})
+    >>> problem
+    Mismatch(kind='shape', key='w', expected=(2,), got=(3,))
+    >>> print(problem)
+    shape of 'w': expected (2,), got (3,)
+    """
 
     kind: str
     key: str
