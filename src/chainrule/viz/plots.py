@@ -7,8 +7,8 @@ threads; ``fig.savefig("name.png")`` writes one, and Jupyter shows a returned Fi
 Every optimiser is drawn in its colour from ``chainrule.colors``.
 
 The artists a reader (or a test) may want carry a ``gid``: ``"curve"``, ``"tangent"``,
-``"point"``, ``"secant h=0.5"``, ``"secant point h=0.5"`` (plot_derivative); ``"contour"``, ``"surface"``,
-``"path:NAME"``, ``"start:NAME"``, ``"end:NAME"``, ``"minima"``, ``"gradient_field"``
+``"point"``, ``"secant h=0.5"``, ``"secant point h=0.5"`` (plot_derivative); ``"contour"``,
+``"surface"``, ``"path:NAME"``, ``"start:NAME"``, ``"end:NAME"``, ``"minima"``, ``"gradient_field"``
 (plot_surface); ``"train_loss"``, ``"val_loss"``, a metric's name (plot_history);
 ``"grad_norm:NAME"`` (plot_gradient_flow over epochs); ``"final_loss"``, ``"diverged"``,
 ``"overshoot"``, ``"diverges"`` (plot_lr_sweep).
@@ -452,7 +452,7 @@ def plot_gradient_flow(history_or_model, *, ax=None):
             f"dict of models; got {type(target).__name__}"
         )
     ax.set_yscale("log")
-    ax.grid(alpha=0.3, which="both", axis="y")
+    ax.grid(alpha=0.3, axis="y")
     return fig
 
 
