@@ -41,7 +41,15 @@ class _Parser(argparse.ArgumentParser):
 def _tour(args: argparse.Namespace) -> int:
     from chainrule.tour import render as render_tour
 
-    sys.stdout.write(render_tour(markdown=args.markdown))
+    pictures, note = None, ""
+    if not args.no_pictures:
+        try:
+            from chainrule.viz.tour_pictures import draw_tour_pictures
+
+            pictures = draw_tour_pictures(args.pictures)
+        except ImportError:
+            note = "pictures: pip install chainrule[viz] to have the tour draw them\n"
+    sys.stdout.write(render_tour(markdown=args.markdown, pictures=pictures) + note)
     return 0
 
 
@@ -159,11 +167,14 @@ def build_parser() -> argparse.ArgumentParser:
         commands,
         "tour",
         "walk through the course's worked examples, computed by chainrule",
-        "  chainrule tour\n  chainrule tour --markdown > tour.md\n",
+        "  chainrule tour                 # pictures in ./chainrule-tour/\n"
+        "  chainrule tour --markdown > tour.md\n  chainrule tour --no-pictures\n",
         _tour,
         output=False,
     )
     tour.add_argument("--markdown", action="store_true", help="print Markdown instead of text")
+    tour.add_argument("--pictures", default="chainrule-tour", help="folder for the pictures")
+    tour.add_argument("--no-pictures", action="store_true", help="draw no pictures")
 
     grad = _command(
         commands,

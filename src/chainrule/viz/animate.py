@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from chainrule.viz.files import atomic_path
 from chainrule.viz.plots import _named_trajectories, plot_surface, require_matplotlib
 
 __all__ = ["DEFAULT_MAX_FRAMES", "animate", "frame_steps"]
@@ -75,8 +76,6 @@ def animate(
     (b'GIF89a', 7)
     """
     require_matplotlib()
-    from matplotlib.animation import PillowWriter
-
     if isinstance(fps, bool) or not isinstance(fps, Real) or not fps > 0:
         raise ValueError(f"fps must be a number > 0, got {fps!r}")
     runs = _named_trajectories(trajectories)
@@ -97,27 +96,31 @@ def animate(
         gid="step_counter",
     )
 
-    target = Path(path) if path is not None else None
-    folder = target.parent if target is not None else None
-    handle, temporary = tempfile.mkstemp(suffix=".gif", dir=folder)
-    os.close(handle)
-    try:
-        writer = PillowWriter(fps=fps)
-        with writer.saving(fig, temporary, dpi):
-            for step in steps:
-                for (_, t), (line, head) in zip(runs, moving):
-                    shown = min(step, len(t.points) - 1)
-                    line.set_data(t.points[: shown + 1, 0], t.points[: shown + 1, 1])
-                    head.set_data(t.points[shown : shown + 1, 0], t.points[shown : shown + 1, 1])
-                counter.set_text(f"step {step} of {longest - 1}")
-                writer.grab_frame()
-        if target is None:
+    if path is None:  # bytes wanted: write to a private temporary file, read it back
+        handle, temporary = tempfile.mkstemp(suffix=".gif")
+        os.close(handle)
+        try:
+            _write_gif(fig, temporary, steps, runs, moving, counter, longest, fps, dpi)
             return Path(temporary).read_bytes()
-        os.replace(temporary, target)
-        return target
-    finally:
-        if os.path.exists(temporary):
+        finally:
             os.remove(temporary)
+    with atomic_path(path) as temporary:
+        _write_gif(fig, temporary, steps, runs, moving, counter, longest, fps, dpi)
+    return Path(path)
+
+
+def _write_gif(fig, filename, steps, runs, moving, counter, longest, fps, dpi) -> None:
+    from matplotlib.animation import PillowWriter
+
+    writer = PillowWriter(fps=fps)
+    with writer.saving(fig, str(filename), dpi):
+        for step in steps:
+            for (_, t), (line, head) in zip(runs, moving):
+                shown = min(step, len(t.points) - 1)
+                line.set_data(t.points[: shown + 1, 0], t.points[: shown + 1, 1])
+                head.set_data(t.points[shown : shown + 1, 0], t.points[shown : shown + 1, 1])
+            counter.set_text(f"step {step} of {longest - 1}")
+            writer.grab_frame()
 
 
 def _frame_figure(surface, runs, bounds, log_scale, figsize, dpi):
