@@ -41,7 +41,15 @@ class _Parser(argparse.ArgumentParser):
 def _tour(args: argparse.Namespace) -> int:
     from chainrule.tour import render as render_tour
 
-    sys.stdout.write(render_tour(markdown=args.markdown))
+    pictures, note = None, ""
+    if not args.no_pictures:
+        try:
+            from chainrule.viz.tour_pictures import draw_tour_pictures
+
+            pictures = draw_tour_pictures(args.pictures)
+        except ImportError:
+            note = "pictures: pip install chainrule[viz] to have the tour draw them\n"
+    sys.stdout.write(render_tour(markdown=args.markdown, pictures=pictures) + note)
     return 0
 
 
@@ -89,6 +97,18 @@ def _descend(args):
         return compare_output(args.target, start, names, args.lr, args.steps, tol)
     optimizer = optimizer_names(args.optimizer)[0]
     return descend_output(args.target, start, optimizer, args.lr, args.steps, tol)
+
+
+def _animate(args):
+    from chainrule.cli_animate import animate_output, learning_rates
+    from chainrule.cli_descend import optimizer_names
+
+    start = None if args.start is None else parse_point(args.start, "--from")
+    names = optimizer_names(args.optimizers)
+    lrs = learning_rates(args.lr, names)
+    return animate_output(
+        args.target, start, names, lrs, args.steps, args.output, args.fps, args.frames
+    )
 
 
 def _surfaces(args):
@@ -152,11 +172,14 @@ def build_parser() -> argparse.ArgumentParser:
         commands,
         "tour",
         "walk through the course's worked examples, computed by chainrule",
-        "  chainrule tour\n  chainrule tour --markdown > tour.md\n",
+        "  chainrule tour                 # pictures in ./chainrule-tour/\n"
+        "  chainrule tour --markdown > tour.md\n  chainrule tour --no-pictures\n",
         _tour,
         output=False,
     )
     tour.add_argument("--markdown", action="store_true", help="print Markdown instead of text")
+    tour.add_argument("--pictures", default="chainrule-tour", help="folder for the pictures")
+    tour.add_argument("--no-pictures", action="store_true", help="draw no pictures")
 
     grad = _command(
         commands,
@@ -253,6 +276,25 @@ def build_parser() -> argparse.ArgumentParser:
         default=1e-8,
         help="stop once the gradient's norm is at most this (default 1e-8; negative: never)",
     )
+
+    animate = _command(
+        commands,
+        "animate",
+        "a GIF of optimizers descending a surface together",
+        "  chainrule animate rosenbrock --optimizers sgd,momentum,adam -o descent.gif\n"
+        "  chainrule animate rosenbrock --optimizers sgd,adam --lr 0.001,0.05 --steps 300\n",
+        _animate,
+    )
+    animate.add_argument("target", help="a surface's name or a formula in two variables")
+    animate.add_argument(
+        "--optimizers", default="sgd,momentum,adam", help="default sgd,momentum,adam"
+    )
+    animate.add_argument("--lr", help="one rate, or one per optimizer: 0.001,0.001,0.05")
+    animate.add_argument("--steps", type=int, default=200, help="steps per optimizer (default 200)")
+    animate.add_argument("--from", dest="start", help="the start: x=-1,y=2 (a surface has its own)")
+    animate.add_argument("--fps", type=float, default=10, help="frames a second (default 10)")
+    animate.add_argument("--frames", type=int, help="at most this many frames (default 100)")
+    animate.add_argument("-o", "--output", default="descent.gif", help="default descent.gif")
 
     _command(
         commands,
