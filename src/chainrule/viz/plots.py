@@ -372,6 +372,14 @@ def plot_history(history, *, ax=None):
 
     ``history`` is the ``nn.History`` that ``cr.nn.fit`` returns. With ``ax``, metrics
     share it on a second y axis (on the right).
+
+    >>> import chainrule as cr
+    >>> history = cr.nn.History()
+    >>> for loss, val in [(0.9, 1.0), (0.5, 0.7), (0.3, 0.6)]:
+    ...     history.record(loss, lr=0.1, grad_norms={}, val_loss=val)
+    >>> fig = plot_history(history)
+    >>> [line.get_ydata().tolist() for line in fig.axes[0].lines]
+    [[0.9, 0.5, 0.3], [1.0, 0.7, 0.6]]
     """
     if not hasattr(history, "train_loss") or not hasattr(history, "epochs"):
         raise TypeError(f"plot_history takes the History from cr.nn.fit, got {history!r}")
@@ -437,6 +445,14 @@ def plot_gradient_flow(history_or_model, *, ax=None):
     - a dict label -> model: bars side by side, to compare networks (sigmoid against ReLU).
 
     Biases are left out when the model has weights (their norms tell the same story).
+
+    >>> import chainrule as cr
+    >>> history = cr.nn.History()
+    >>> for first, last in [(0.01, 1.0), (0.001, 0.5)]:
+    ...     history.record(1.0, lr=0.1, grad_norms={"0.weight": first, "2.weight": last})
+    >>> fig = plot_gradient_flow(history)
+    >>> [line.get_ydata().tolist() for line in fig.axes[0].lines]
+    [[0.01, 0.001], [1.0, 0.5]]
     """
     fig, ax = _figure_and_axes(ax, figsize=(7, 4))
     target = history_or_model
