@@ -29,6 +29,7 @@ _HEADER_COLORS = {"input": "#DCEBF7", "op": "#EEEEEE", "output": "#D9F0D3", "fol
 _GRAD_COLOR = (0xD5, 0x5E, 0x00)  # vermilion (Okabe-Ito): large gradients
 _QUIET_COLOR = (0x99, 0x99, 0x99)  # grey: edges with small or no gradient
 _UNSET_FILL = "#F2F2F2"
+_QUICK_LAYOUT_ABOVE = 60  # boxes
 
 
 def html_text(text) -> str:
@@ -63,7 +64,10 @@ def dot_lines(units: list, items: list, owner: list[int], rankdir: str, note: st
         return magnitude / largest
 
     root_item = owner[-1]
-    lines = [f'\tgraph [rankdir={rankdir} fontname="{_FONT}" fontsize=11 labelloc=t]\n']
+    # dot's layout slows down steeply on big graphs (a 200-node graph with a hub took
+    # minutes): fewer network-simplex and crossing-minimisation passes keep it to seconds
+    quick = " nslimit=2 nslimit1=2 mclimit=0.2" if len(items) > _QUICK_LAYOUT_ABOVE else ""
+    lines = [f'\tgraph [rankdir={rankdir} fontname="{_FONT}" fontsize=11 labelloc=t{quick}]\n']
     if note:
         lines.append(f"\tlabel=<{html_text(note)}>\n")
     lines.append(f'\tnode [shape=plain fontname="{_FONT}" fontsize=10]\n')
@@ -98,7 +102,7 @@ def _edges(units, items, owner, ratio) -> list[str]:
     for (source, target, slot), r in edges.items():
         attributes = edge_style(r)
         if slot is not None:
-            attributes["label"] = str(slot)
+            attributes["headlabel"] = str(slot)
         lines.append(f"\tn{source} -> n{target} [{_attributes(attributes)}]\n")
     for k, item in enumerate(items):
         if isinstance(item, Group):
@@ -109,7 +113,7 @@ def _edges(units, items, owner, ratio) -> list[str]:
                 f'\tc{k}_{slot} [label=<{html_text(text)}> shape=box style="rounded,dashed" '
                 "color=gray60 fontcolor=gray30]\n"
             )
-            lines.append(f'\tc{k}_{slot} -> n{k} [label="{slot}" color=gray60 style=dashed]\n')
+            lines.append(f'\tc{k}_{slot} -> n{k} [headlabel="{slot}" color=gray60 style=dashed]\n')
     return lines
 
 
@@ -137,9 +141,9 @@ def _group_table(group: Group, units: list, ratio) -> str:
     if group.kind == "module":
         title = f"module {group.name}"
     elif group.kind == "run":
-        title = f"{len(members)} nodes in a chain, folded"
+        title = f"{len(members):,} nodes in a chain, folded"
     else:
-        title = f"{len(members)} earlier nodes, folded"
+        title = f"{len(members):,} earlier nodes, folded"
     rows = [_header(title, "folded")]
     ops = Counter(u.op for u in members if u.op)
     if ops:
@@ -158,7 +162,9 @@ def _group_table(group: Group, units: list, ratio) -> str:
 
 def _table(rows: list[str]) -> str:
     return (
-        '<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4">' + "".join(rows) + "</TABLE>"
+        '<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4">'
+        + "".join(rows)
+        + "</TABLE>"
     )
 
 

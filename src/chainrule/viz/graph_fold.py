@@ -13,8 +13,7 @@ Three steps, each taken only while the picture still has too many boxes:
 The output node is never folded, and a run never takes in a leaf (an input stays in view).
 
 >>> from chainrule.viz.graph_nodes import Unit
->>> chain = [Unit("x", "x", [], [], None)]
->>> chain += [Unit("tanh", None, [], [], None, inputs=[(i, 0)]) for i in range(9)]
+>>> chain = [Unit(name="x")] + [Unit("tanh", inputs=[(i, 0)]) for i in range(9)]
 >>> items, owner = fold(chain, max_nodes=7)
 >>> [item if isinstance(item, int) else (item.kind, len(item.members)) for item in items]
 [0, 1, 2, ('run', 4), 7, 8, 9]

@@ -12,8 +12,11 @@ gradient is non-zero (``grads=True``/``False`` says it outright).
 >>> from chainrule import Scalar
 >>> a, b = Scalar(5.0, label="a"), Scalar(2.0, label="b")
 >>> units = graph_units(a - b)
->>> [(u.title, u.value, u.grad) for u in units]
-[('a', ['data 5'], ['grad unset']), ('b', ['data 2'], ['grad unset']), ('−', ['data 3'], ['grad unset'])]
+>>> for unit in units:
+...     print(unit.title, unit.value, unit.grad)
+a ['data 5'] ['grad unset']
+b ['data 2'] ['grad unset']
+− ['data 3'] ['grad unset']
 >>> units[-1].inputs
 [(0, 0), (1, 1)]
 """
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from functools import partial
 from numbers import Real
 
 import numpy as np
@@ -47,19 +50,52 @@ _BINARY_OPS = frozenset(
 _SYMBOLS = {"-": "−", "*": "×", "/": "÷", "**": "^"}
 
 
-@dataclass
 class Unit:
-    """One node of the graph as the drawer shows it."""
+    """One node of the graph as the drawer shows it.
 
-    title: str  # the op's name, or the leaf's name ("input" for an unnamed leaf)
-    name: str | None  # the user's name for the node (label, or params= name)
-    value: list[str]  # lines describing the value
-    grad: list[str]  # lines describing the gradient ("grad unset" when not computed)
-    magnitude: float | None  # |grad| (Scalars) or its norm (Tensors); None when unset or nan
-    inputs: list[tuple[int, int]] = field(default_factory=list)  # (unit index, operand slot)
-    constants: list[tuple[int, str]] = field(default_factory=list)  # (slot, text) not in graph
-    op: str = ""  # the op's name ("" for a leaf)
-    module: str | None = None  # the module a named parameter belongs to ("0" for "0.weight")
+    Its text (``title``, ``value``, ``grad``, ``constants``) is made on first use, so a graph
+    of 100,000 nodes folded into 200 boxes formats 200 nodes, not 100,000.
+    """
+
+    __slots__ = ("op", "name", "inputs", "magnitude", "module", "_describe", "_text")
+
+    def __init__(self, op="", name=None, inputs=(), magnitude=None, describe=None, module=None):
+        self.op = op  # the op's name ("" for a leaf)
+        self.name = name  # the user's name for the node (label, or params= name)
+        self.inputs = list(inputs)  # (unit index, operand slot), in operand order
+        self.magnitude = magnitude  # |grad| (Scalars) or its norm (Tensors); None if unset/nan
+        self.module = module  # the module of a named parameter ("0" for "0.weight")
+        self._describe = describe  # () -> (title, value lines, grad lines, constants)
+        self._text = None
+
+    def _details(self) -> tuple:
+        if self._text is None:
+            if self._describe is None:
+                self._text = (self.op or self.name or "input", [], ["grad unset"], [])
+            else:
+                self._text = self._describe()
+        return self._text
+
+    @property
+    def title(self) -> str:
+        """The op (as a picture writes it), or the leaf's name ("input" if it has none)."""
+        return self._details()[0]
+
+    @property
+    def value(self) -> list[str]:
+        """Lines describing the value."""
+        return self._details()[1]
+
+    @property
+    def grad(self) -> list[str]:
+        """Lines describing the gradient (``grad unset`` when it was not computed)."""
+        return self._details()[2]
+
+    @property
+    def constants(self) -> list[tuple[int, str]]:
+        """Operands outside the graph (a plain number, an input not requiring grad), as
+        (slot, text); known only while the graph keeps its inputs (before backward)."""
+        return self._details()[3]
 
 
 def param_names(params) -> dict[int, str]:
@@ -110,25 +146,23 @@ def _scalar_units(y: Scalar, grads: bool | None, digits: int) -> list[Unit]:
     index = {id(node): i for i, node in enumerate(order)}
     units = []
     for node in order:
-        op = node.op
-        title = _scalar_op_text(node) if op else (node.label or "input")
-        if has_grads:
-            grad = [f"grad {format_number(node.grad, digits)}"]
-            magnitude = _finite_or_none(abs(node.grad))
-        else:
-            grad, magnitude = ["grad unset"], None
+        magnitude = _finite_or_none(abs(node.grad)) if has_grads else None
         units.append(
             Unit(
-                title=title,
+                op=node.op,
                 name=node.label,
-                value=[f"data {format_number(node.data, digits)}"],
-                grad=grad,
-                magnitude=magnitude,
                 inputs=[(index[id(p)], slot) for slot, p in enumerate(node.parents)],
-                op=op,
+                magnitude=magnitude,
+                describe=partial(_scalar_text, node, has_grads, digits),
             )
         )
     return units
+
+
+def _scalar_text(node: Scalar, has_grads: bool, digits: int) -> tuple:
+    title = _scalar_op_text(node) if node.op else (node.label or "input")
+    grad = f"grad {format_number(node.grad, digits)}" if has_grads else "grad unset"
+    return title, [f"data {format_number(node.data, digits)}"], [grad], []
 
 
 def _scalar_op_text(node: Scalar) -> str:
@@ -147,19 +181,35 @@ def _tensor_units(y: Tensor, names: dict[int, str], grads: bool | None, digits: 
     for item in order:
         if type(item) is Node:
             tensor = y if item is start else _retained(item)
-            value = item.data if tensor is None else tensor.data
-            grad = None if tensor is None else tensor.grad
-            unit = _tensor_unit(item.op, item.label, value, grad, item.shape, item.dtype, digits)
-            unit.inputs, unit.constants = _operands(item, index, digits)
+            grad = None if tensor is None or grads is False else tensor.grad
+            inputs = [(index[id(e)], slot) for slot, e in enumerate(item.edges) if e is not None]
+            describe = partial(_node_text, item, tensor, grad, digits)
+            unit = Unit(item.op, item.label, inputs, _grad_norm(grad), describe)
         else:  # a leaf Tensor
             name = names.get(id(item)) or item.label or getattr(item, "name", None)
-            unit = _tensor_unit("", name, item.data, item.grad, item.shape, item.dtype, digits)
-            if name and "." in name:
-                unit.module = name.rsplit(".", 1)[0]
-        if grads is False:
-            unit.grad, unit.magnitude = ["grad unset"], None
+            grad = None if grads is False else item.grad
+            describe = partial(_leaf_text, item, name, grad, digits)
+            module = name.rsplit(".", 1)[0] if name and "." in name else None
+            unit = Unit("", name, (), _grad_norm(grad), describe, module)
         units.append(unit)
     return units
+
+
+def _node_text(node: Node, tensor, grad, digits: int) -> tuple:
+    value = node.data if tensor is None else tensor.data
+    lines, grad_lines = _tensor_lines(value, grad, node.shape, node.dtype, digits)
+    return node.op, lines, grad_lines, _constants(node, digits)
+
+
+def _leaf_text(leaf: Tensor, name, grad, digits: int) -> tuple:
+    lines, grad_lines = _tensor_lines(leaf.data, grad, leaf.shape, leaf.dtype, digits)
+    return name or "input", lines, grad_lines, []
+
+
+def _grad_norm(grad) -> float | None:
+    if grad is None:
+        return None
+    return _finite_or_none(_norm(np.asarray(grad.data if isinstance(grad, Tensor) else grad)))
 
 
 def _tensor_order(start) -> list:
@@ -192,7 +242,7 @@ def _retained(node: Node):
     return node.retain() if node.retain is not None else None
 
 
-def _tensor_unit(op, name, value, grad, shape, dtype, digits: int) -> Unit:
+def _tensor_lines(value, grad, shape, dtype, digits: int) -> tuple[list[str], list[str]]:
     if isinstance(value, Kept):
         value = value.value
     lines = [f"{_shape_text(shape)} {np.dtype(dtype).name}"]
@@ -201,18 +251,13 @@ def _tensor_unit(op, name, value, grad, shape, dtype, digits: int) -> Unit:
     else:
         lines.extend(_array_lines("data", np.asarray(value), digits))
     if grad is None:
-        grad_lines, magnitude = ["grad unset"], None
-    else:
-        array = np.asarray(grad.data if isinstance(grad, Tensor) else grad)
-        grad_lines = _array_lines("grad", array, digits)
-        magnitude = _finite_or_none(_norm(array))
-    title = op or name or "input"
-    return Unit(title, name, lines, grad_lines, magnitude, op=op)
+        return lines, ["grad unset"]
+    array = np.asarray(grad.data if isinstance(grad, Tensor) else grad)
+    return lines, _array_lines("grad", array, digits)
 
 
-def _operands(node: Node, index: dict, digits: int):
-    """Inputs in the graph as (unit, slot), and the other operands as (slot, text)."""
-    inputs = [(index[id(edge)], slot) for slot, edge in enumerate(node.edges) if edge is not None]
+def _constants(node: Node, digits: int) -> list[tuple[int, str]]:
+    """The operands of ``node`` outside the graph, as (slot, text); none once freed."""
     constants = []
     if node.inputs is not None:  # None once backward freed the graph
         for slot, (edge, arg) in enumerate(zip(node.edges, node.inputs)):
@@ -220,7 +265,7 @@ def _operands(node: Node, index: dict, digits: int):
                 text = _constant_text(arg, node.op, digits)
                 if text is not None:
                     constants.append((slot, text))
-    return inputs, constants
+    return constants
 
 
 def _constant_text(arg, op: str, digits: int) -> str | None:
