@@ -90,12 +90,14 @@ def _edges(units, items, owner, ratio) -> list[str]:
     edges: dict[tuple[int, int, int | None], float | None] = {}
     for i, unit in enumerate(units):
         target = owner[i]
-        operands = len(unit.inputs) + len(unit.constants)
+        # operand numbers on the edges into a box that is one op of several operands (the
+        # text of folded nodes is never made: a folded 100,000-node chain stays cheap)
+        numbered = isinstance(items[target], int) and len(unit.inputs) + len(unit.constants) > 1
         for j, slot in unit.inputs:
             source = owner[j]
             if source == target:
                 continue
-            plain = isinstance(items[target], int) and operands > 1
+            plain = numbered
             key = (source, target, slot if plain else None)
             edges[key] = _larger(edges.get(key), ratio(units[j].magnitude), key in edges)
     lines = []
