@@ -73,6 +73,10 @@ def to_dot(
     ``grads`` forces gradients shown (True) or shown as unset (False); by default a Tensor
     shows its ``.grad`` when it has one, and a Scalar graph shows gradients once its
     output's is non-zero (after ``backward()``). ``digits``: significant digits of numbers.
+    A Tensor graph can be drawn before or after ``backward()``; after it, the values in
+    between read ``data freed`` (as in PyTorch, backward frees them: pass
+    ``retain_graph=True`` to keep them) and only leaves, the output and tensors that called
+    ``retain_grad()`` hold gradients.
 
     >>> import chainrule as cr
     >>> w = cr.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)

@@ -99,7 +99,7 @@ def _edges(units, items, owner, ratio) -> list[str]:
                 continue
             plain = numbered
             key = (source, target, slot if plain else None)
-            edges[key] = _larger(edges.get(key), ratio(units[j].magnitude), key in edges)
+            edges[key] = _larger(edges.get(key), ratio(units[j].magnitude))
     lines = []
     for (source, target, slot), r in edges.items():
         attributes = edge_style(r)
@@ -119,13 +119,10 @@ def _edges(units, items, owner, ratio) -> list[str]:
     return lines
 
 
-def _larger(old, new, seen: bool):
-    if not seen:
-        return new
-    if old is None:
-        return new
-    if new is None:
-        return old
+def _larger(old: float | None, new: float | None) -> float | None:
+    """The larger of two gradient ratios, None (unset) counting as the smallest."""
+    if old is None or new is None:
+        return new if old is None else old
     return max(old, new)
 
 
