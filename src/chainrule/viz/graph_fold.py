@@ -24,6 +24,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
+from chainrule.graph import collector_paused
+
 __all__ = ["Group", "fold"]
 
 # a run keeps this many nodes visible at each end, so the reader sees where it starts and ends
@@ -43,13 +45,14 @@ def fold(units: list, max_nodes: int | None) -> tuple[list, list[int]]:
     """Items to draw (a unit index or a ``Group``), in evaluation order, and each unit's item."""
     owner = list(range(len(units)))  # unit -> the unit that represents its item
     groups: dict[int, Group] = {}
-    if max_nodes is not None and len(units) > max_nodes:
-        _by_module(units, owner, groups)
-    if max_nodes is not None and _count(owner) > max_nodes:
-        _runs(units, owner, groups)
-    if max_nodes is not None and _count(owner) > max_nodes:
-        _far_end(units, owner, groups, max_nodes)
-    return _items(owner, groups)
+    with collector_paused():  # sets and lists of ints only: nothing cyclic to collect
+        if max_nodes is not None and len(units) > max_nodes:
+            _by_module(units, owner, groups)
+        if max_nodes is not None and _count(owner) > max_nodes:
+            _runs(units, owner, groups)
+        if max_nodes is not None and _count(owner) > max_nodes:
+            _far_end(units, owner, groups, max_nodes)
+        return _items(owner, groups)
 
 
 def _count(owner: list[int]) -> int:

@@ -127,10 +127,15 @@ def param_names(params) -> dict[int, str]:
 
 def graph_units(y, *, params=None, grads: bool | None = None, digits: int = 4) -> list[Unit]:
     """The units of ``y``'s graph, inputs before the nodes that use them, ``y`` last."""
+    # units hold no cycles, so the collector has nothing to find while a large graph's
+    # units are made (and would re-scan them again and again: chainrule.graph explains)
     if isinstance(y, Scalar):
-        return _scalar_units(y, grads, digits)
+        with collector_paused():
+            return _scalar_units(y, grads, digits)
     if isinstance(y, Tensor):
-        return _tensor_units(y, param_names(params), grads, digits)
+        names = param_names(params)
+        with collector_paused():
+            return _tensor_units(y, names, grads, digits)
     raise TypeError(
         f"to draw a graph, pass a Scalar or a Tensor computed from inputs; got {type(y).__name__}"
     )
