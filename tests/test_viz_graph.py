@@ -356,3 +356,14 @@ def test_importing_chainrule_viz_imports_neither_matplotlib_nor_graphviz():
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
     assert viz_graph.to_dot is cr.viz.to_dot
+
+
+def test_a_scalar_edge_is_as_wide_as_the_gradient_it_carries_back():
+    x = cr.Scalar(1.0, label="x")
+    y = x * 1.0 + x * 9.0  # x's gradient 10 reaches it as 1 along one edge, 9 along the other
+    y.backward()
+    cells, _, edges = parse_dot(cr.viz.to_dot(y))
+    nodes = by_title(cells)
+    width = {t: float(attrs["penwidth"]) for s, t, attrs in edges if s == nodes["x"]}
+    assert width[nodes["× 1"]] < width[nodes["× 9"]] < float(edge_style(1.0)["penwidth"])
+    assert width[nodes["× 9"]] == pytest.approx(float(edge_style(9 / 10)["penwidth"]), abs=0.01)

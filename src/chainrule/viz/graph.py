@@ -8,8 +8,9 @@ to the op that uses it, left to right. ``draw(y)`` wraps the same text in a
 
 How to read a picture: an input's box is blue, an op's grey, the output's green; the last line
 of a box is its gradient (``unset`` until ``backward()`` has computed it), shaded darker the
-larger it is, and the edges out of a box are as wide as its gradient is large relative to the
-graph's largest. Operands are numbered ``0``, ``1`` on the edges into an op that takes several,
+larger it is, and an edge is as wide as the gradient it carries back, relative to the graph's
+largest (for Scalars, what the chain rule sends along it; for Tensors, its input's gradient).
+Operands are numbered ``0``, ``1`` on the edges into an op that takes several,
 so ``a - b`` and ``b - a`` look different.
 
 >>> import chainrule as cr

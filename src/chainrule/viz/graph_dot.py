@@ -2,10 +2,11 @@
 
 Every node is an HTML-like table: a header (the op, or the input's name; a different colour
 for inputs, ops, the output and folded boxes), the user's name, the value, and the gradient,
-whose cell is shaded by its size. Edges leave a node with a width and colour that grow with
-its gradient's size relative to the graph's largest (``edge_style``), and carry the operand's
-position (``0``, ``1``) into ops with several operands. User text reaches DOT only through
-``html_text``, which escapes it.
+whose cell is shaded by its size. An edge's width and colour grow with the gradient it carries
+back relative to the graph's largest (``edge_style``): for Scalars what the chain rule sends
+along it (local derivative times the gradient of the op it feeds), for Tensors its input's
+gradient. Edges into ops with several operands carry the operand's position (``0``, ``1``).
+User text reaches DOT only through ``html_text``, which escapes it.
 
 >>> html_text('<b>&"x"')
 '&lt;b&gt;&amp;&quot;x&quot;'
@@ -55,6 +56,7 @@ def edge_style(ratio: float | None) -> dict[str, str]:
 def dot_lines(units: list, items: list, owner: list[int], rankdir: str, note: str | None):
     """The statements of the DOT graph (each a line ending in a newline), header first."""
     largest = max((u.magnitude for u in units if u.magnitude is not None), default=0.0)
+    largest = max([largest, *(g for u in units if u.sent for g in u.sent if g is not None)])
 
     def ratio(magnitude: float | None) -> float | None:
         if magnitude is None:
@@ -93,13 +95,14 @@ def _edges(units, items, owner, ratio) -> list[str]:
         # operand numbers on the edges into a box that is one op of several operands (the
         # text of folded nodes is never made: a folded 100,000-node chain stays cheap)
         numbered = isinstance(items[target], int) and len(unit.inputs) + len(unit.constants) > 1
-        for j, slot in unit.inputs:
+        for k, (j, slot) in enumerate(unit.inputs):
             source = owner[j]
             if source == target:
                 continue
-            plain = numbered
-            key = (source, target, slot if plain else None)
-            edges[key] = _larger(edges.get(key), ratio(units[j].magnitude))
+            key = (source, target, slot if numbered else None)
+            # the gradient this edge carries back where it is known, else its input's
+            size = unit.sent[k] if unit.sent is not None else units[j].magnitude
+            edges[key] = _larger(edges.get(key), ratio(size))
     lines = []
     for (source, target, slot), r in edges.items():
         attributes = edge_style(r)
@@ -144,7 +147,7 @@ def _group_table(group: Group, units: list, ratio) -> str:
     else:
         title = f"{len(members):,} earlier nodes, folded"
     rows = [_header(title, "folded")]
-    ops = Counter(u.op for u in members if u.op)
+    ops = Counter(_op_family(u.op) for u in members if u.op)
     if ops:
         rows.append(_cell([", ".join(f"{op} ×{n}" for op, n in ops.most_common(4))], None))
     params = [u for u in members if not u.inputs and u.name]
@@ -155,8 +158,25 @@ def _group_table(group: Group, units: list, ratio) -> str:
         rows.append(_cell([f"and {len(params) - 6} more parameters"], None))
     largest = max((u.magnitude for u in members if u.magnitude is not None), default=None)
     if not params:
-        rows.append(_cell(["largest grad in box"], _grad_fill(ratio(largest))))
+        shown = "unset" if largest is None else f"{largest:.4g}"
+        rows.append(_cell([f"largest |grad| {shown}"], _grad_fill(ratio(largest))))
     return _table(rows)
+
+
+def _op_family(op: str) -> str:
+    """A Scalar op without its number ("* 0.5" and "* 2" are both "*"); others as they are."""
+    parts = op.split(" ")
+    if len(parts) == 2:
+        return parts[1] if _is_number(parts[0]) else parts[0]
+    return op
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _table(rows: list[str]) -> str:

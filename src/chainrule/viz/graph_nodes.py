@@ -57,7 +57,7 @@ class Unit:
     of 100,000 nodes folded into 200 boxes formats 200 nodes, not 100,000.
     """
 
-    __slots__ = ("op", "name", "inputs", "magnitude", "module", "_describe", "_text")
+    __slots__ = ("op", "name", "inputs", "magnitude", "module", "sent", "_describe", "_text")
 
     def __init__(self, op="", name=None, inputs=(), magnitude=None, describe=None, module=None):
         self.op = op  # the op's name ("" for a leaf)
@@ -65,6 +65,9 @@ class Unit:
         self.inputs = list(inputs)  # (unit index, operand slot), in operand order
         self.magnitude = magnitude  # |grad| (Scalars) or its norm (Tensors); None if unset/nan
         self.module = module  # the module of a named parameter ("0" for "0.weight")
+        # per input: the size of what the chain rule sends it from here (local derivative
+        # times this node's gradient); None where not known (Tensors, or no gradients yet)
+        self.sent: list[float | None] | None = None
         self._describe = describe  # () -> (title, value lines, grad lines, constants)
         self._text = None
 
@@ -152,15 +155,16 @@ def _scalar_units(y: Scalar, grads: bool | None, digits: int) -> list[Unit]:
     units = []
     for node in order:
         magnitude = _finite_or_none(abs(node.grad)) if has_grads else None
-        units.append(
-            Unit(
-                op=node.op,
-                name=node.label,
-                inputs=[(index[id(p)], slot) for slot, p in enumerate(node.parents)],
-                magnitude=magnitude,
-                describe=partial(_scalar_text, node, has_grads, digits),
-            )
+        unit = Unit(
+            op=node.op,
+            name=node.label,
+            inputs=[(index[id(p)], slot) for slot, p in enumerate(node.parents)],
+            magnitude=magnitude,
+            describe=partial(_scalar_text, node, has_grads, digits),
         )
+        if has_grads and unit.inputs:
+            unit.sent = [_finite_or_none(abs(g)) for g in node.vjp(node.grad)]
+        units.append(unit)
     return units
 
 
