@@ -117,6 +117,12 @@ def _surfaces(args):
     return surfaces_output()
 
 
+def _graph(args):
+    from chainrule.cli_graph import graph_command
+
+    return graph_command(args.formula, args.at, args.output, args.max_nodes)
+
+
 def _train(args):
     from chainrule.cli_train import train_output
 
@@ -303,6 +309,22 @@ def build_parser() -> argparse.ArgumentParser:
         "  chainrule surfaces\n  chainrule surfaces --json\n",
         _surfaces,
     )
+
+    graph = _command(
+        commands,
+        "graph",
+        "draw the computational graph of a formula: values and gradients at every node",
+        '  chainrule graph "sigmoid(a*x + b)" --at a=1,x=2,b=3 -o graph.svg\n'
+        '  chainrule graph "x**2 + 3*x*y" --at x=2,y=1 > graph.dot\n',
+        _graph,
+        output=False,
+    )
+    graph.add_argument("formula", help=_FORMULA_HELP)
+    graph.add_argument("--at", required=True, help=_AT_HELP)
+    graph.add_argument(
+        "-o", "--output", help="a .svg, .png or .pdf (drawn by Graphviz's dot), or .dot text"
+    )
+    graph.add_argument("--max-nodes", type=int, default=200, help="fold larger graphs (200)")
 
     train = _command(
         commands,
