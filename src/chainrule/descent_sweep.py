@@ -34,7 +34,7 @@ from numbers import Real
 
 import numpy as np
 
-from chainrule.descent import Trajectory, _cell, descend
+from chainrule.descent import OPTIMIZERS, Trajectory, _cell, descend
 from chainrule.table import Table
 
 __all__ = ["Comparison", "Sweep", "compare", "lr_sweep", "reversals"]
@@ -79,7 +79,8 @@ def compare(f, x0, optimizers: Sequence | Mapping = ("sgd", "momentum", "adam"),
 
     ``optimizers`` is a list of names or Optimizer classes, or a dict label -> a name, a
     class, or a dict of ``descend`` keywords (``{"optimizer": "adam", "lr": 0.1}``) that
-    override ``common`` for that run.
+    override ``common`` for that run; a dict without ``"optimizer"`` under an optimizer's name
+    runs that optimizer (``{"adam": {"lr": 0.1}}``).
 
     >>> import chainrule as cr
     >>> runs = cr.compare(cr.surfaces.get("bowl"), [2.5, -1.5], ["sgd", "adam"], lr=0.1, steps=5)
@@ -106,6 +107,8 @@ def compare(f, x0, optimizers: Sequence | Mapping = ("sgd", "momentum", "adam"),
         options = dict(common)
         if isinstance(spec, Mapping):
             options.update(spec)
+            if "optimizer" not in spec and str(label).lower() in OPTIMIZERS:
+                options["optimizer"] = str(label).lower()
         else:
             options["optimizer"] = spec
         result[label] = descend(f, x0, **options)
