@@ -54,7 +54,16 @@ def reversals(trajectory: Trajectory) -> int:
 
 
 class Comparison(dict):
-    """Trajectories by name (a dict), with a one-row-per-optimizer summary ``table()``."""
+    """Trajectories by name (a dict), with a one-row-per-optimizer summary ``table()``.
+
+    >>> import chainrule as cr
+    >>> bowl = cr.surfaces.get("bowl")
+    >>> runs = cr.compare(bowl, bowl.start, ["sgd", "adam"], lr=0.1, steps=50)
+    >>> sorted(runs)
+    ['adam', 'sgd']
+    >>> bool(runs["sgd"].values[-1] < 1e-6)
+    True
+    """
 
     def table(self, f_name: str = "f") -> Table:
         """Per optimizer: status, steps, where it ended and the value there."""
@@ -105,7 +114,13 @@ def compare(f, x0, optimizers: Sequence | Mapping = ("sgd", "momentum", "adam"),
 
 @dataclass
 class Sweep:
-    """One trajectory per learning rate, and where the rates start to overshoot and diverge."""
+    """One trajectory per learning rate, and where the rates start to overshoot and diverge.
+
+    >>> import chainrule as cr
+    >>> sweep = cr.lr_sweep(cr.parse("(w-3)**2"), {"w": 0.0}, [0.1, 0.7, 1.5], steps=20)
+    >>> sweep.overshoots_from, sweep.diverges_from   # the first lr to overshoot, to diverge
+    (0.7, 1.5)
+    """
 
     lrs: list[float]
     trajectories: list[Trajectory]
@@ -123,7 +138,15 @@ class Sweep:
         return min(rates, default=None)
 
     def table(self, f_name: str = "f") -> Table:
-        """Per rate: status, steps, final x, final f(x), and how many steps overshot."""
+        """Per rate: status, steps, final x, final f(x), and how many steps overshot.
+
+        >>> import chainrule as cr
+        >>> print(cr.lr_sweep(lambda w: w ** 2, 1.0, [0.1, 1.2], steps=10).table())
+         lr  status     steps   final x  final f(x)  overshoots
+        ---  ---------  -----  --------  ----------  -----------
+        0.1  max_steps     10  0.107374   0.0115292  no
+        1.2  max_steps     10   28.9255     836.683  yes: 9 of 9
+        """
         rows = []
         for lr, t in zip(self.lrs, self.trajectories):
             count = reversals(t)

@@ -81,12 +81,27 @@ class anomaly_mode:  # noqa: N801  (a namespace of state, read per op like _Grad
 
 
 def is_grad_enabled() -> bool:
-    """True when operations on Tensors that require grad are recorded."""
+    """True when operations on Tensors that require grad are recorded.
+
+    >>> import chainrule as cr
+    >>> cr.is_grad_enabled()
+    True
+    >>> with cr.no_grad():
+    ...     print(cr.is_grad_enabled())
+    False
+    """
     return _GradMode.enabled
 
 
 def set_grad_enabled(mode: bool) -> bool:
-    """Turn recording on or off; return the previous mode."""
+    """Turn recording on or off; return the previous mode.
+
+    >>> import chainrule as cr
+    >>> previous = cr.set_grad_enabled(False)      # returns the mode it replaces
+    >>> (cr.tensor([1.0], requires_grad=True) * 2).requires_grad
+    False
+    >>> _ = cr.set_grad_enabled(previous)
+    """
     previous = _GradMode.enabled
     _GradMode.enabled = bool(mode)
     return previous
@@ -109,6 +124,11 @@ class Primitive:
         self.saves_ans = True
         self.__doc__ = forward.__doc__
         self.__wrapped__ = forward
+        # the forward's own module and name, so doctest finds (and runs) the examples of a
+        # primitive where it is declared, and the docs show it there
+        self.__module__ = forward.__module__
+        self.__name__ = forward.__name__
+        self.__qualname__ = forward.__qualname__
 
     def defvjp(self, rule: Callable | None = None, *, saves: tuple[str, ...] | None = None):
         """Declare the VJP rule ``rule(g, ans, *inputs, **params) -> one cotangent per input``.
