@@ -17,7 +17,7 @@ import importlib
 # Imported now, not lazily: once anything imports the submodule chainrule.viz.animate, Python
 # binds that module to this package's attribute "animate", shadowing the function of the same
 # name. (animate.py, like every module here, imports matplotlib only inside its functions.)
-from chainrule.viz.animate import animate
+from chainrule.viz.animate import animate  # noqa: F401 (exported through __all__)
 
 # name -> the module of chainrule.viz that defines it
 _LAZY = {
