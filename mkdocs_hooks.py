@@ -1,12 +1,12 @@
 """What the documentation site needs beyond mkdocs and mkdocstrings (see mkdocs.yml).
 
-- ``on_config`` (an mkdocs hook): pages written in parallel branches (the tutorials, the
-  gallery) and reference pages of modules not in this tree yet (``chainrule.viz``) are left
-  out of the nav and the build, each named in the log, so the site builds in strict mode at
-  every stage of a merge. Nothing else is forgiven: a broken link still fails the build.
-- ``on_page_markdown``: a page's ``<!-- tutorials -->`` line becomes the list of the
-  tutorials in the nav, so the home page links to each one that is there and to none that
-  is not; a line linking to a page left out (a row of the reference's table) is dropped.
+- ``on_config`` and ``on_page_markdown`` (mkdocs hooks): a page's ``<!-- tutorials -->``
+  line becomes the list of the tutorials in the nav, so the home page's list cannot drift
+  from the nav.
+- ``on_pre_build``: the pictures are not committed, the pages draw them. A page that shows a
+  picture missing from its ``images/`` folder is run first (its examples, as the tests run
+  them), so ``mkdocs build`` and ``mkdocs serve`` work on a fresh clone. The folders are
+  ignored by git.
 - ``DoctestAsCode`` (a Griffe extension, named in mkdocs.yml): docstrings hold ``>>>``
   examples in plain doctest form, which Markdown would read as nested quotes; it fences each
   run of examples as a ``pycon`` code block before the docstring is rendered.
@@ -17,74 +17,51 @@ from __future__ import annotations
 import logging
 import posixpath
 import re
+import shutil
+import sys
+import tempfile
 from pathlib import Path
 
 log = logging.getLogger("mkdocs.hooks.chainrule")
 
-# `::: chainrule.viz.plots` in a reference page: the module it documents
-_DIRECTIVE = re.compile(r"^:::\s+([\w.]+)", re.MULTILINE)
+_PICTURE = re.compile(r"!\[[^\]]*\]\((images/[^)\s]+)\)")
 
 
-def module_exists(name: str, src: Path) -> bool:
-    """Whether the dotted module ``name`` (or a package, or an object in one) is under ``src``."""
-    parts = name.split(".")
-    while parts:
-        path = src.joinpath(*parts)
-        if path.with_suffix(".py").is_file() or (path / "__init__.py").is_file():
-            return True
-        parts = parts[:-1]  # chainrule.nn.Linear: an object in chainrule/nn
-        if len(parts) == 1:
-            return False
-    return False
+def pages_missing_pictures(docs_dir: Path) -> list[Path]:
+    """The pages under ``docs_dir`` that show a picture not yet drawn."""
+    return [
+        page
+        for page in sorted(docs_dir.rglob("*.md"))
+        if any(
+            not (page.parent / name).is_file()
+            for name in _PICTURE.findall(page.read_text(encoding="utf-8"))
+        )
+    ]
 
 
-def missing_reason(page: Path, src: Path) -> str | None:
-    """Why ``page`` cannot be built here (it does not exist, or documents a missing module)."""
-    if not page.is_file():
-        return "the page does not exist yet"
-    for name in _DIRECTIVE.findall(page.read_text(encoding="utf-8")):
-        if not module_exists(name, src):
-            return f"it documents {name}, which is not in this tree"
-    return None
+def on_pre_build(config, **kwargs):
+    docs_dir = Path(config["docs_dir"])
+    missing = pages_missing_pictures(docs_dir)
+    if not missing:
+        return
+    root = Path(__file__).resolve().parent
+    sys.path.insert(0, str(root))  # the runner lives with the tests
+    from tests.docs_pages import DOCS, run_page
 
-
-def prune_nav(nav: list, docs_dir: Path, src: Path, left_out: list[str]) -> list:
-    """``nav`` without the pages that cannot be built (recorded in ``left_out``) and sections
-    left empty."""
-    kept = []
-    for entry in nav:
-        title, target = next(iter(entry.items())) if isinstance(entry, dict) else (None, entry)
-        if isinstance(target, list):
-            children = prune_nav(target, docs_dir, src, left_out)
-            if children:
-                kept.append({title: children})
-            continue
-        if isinstance(target, str) and not re.match(r"^[a-z]+://", target):
-            reason = missing_reason(docs_dir / target, src)
-            if reason is not None:
-                left_out.append(f"{target} ({reason})")
-                continue
-        kept.append(entry)
-    return kept
+    # run in a scratch folder (pages also write checkpoints and tour folders); keep the pictures
+    with tempfile.TemporaryDirectory() as scratch:
+        for page in missing:
+            where = page.parent.relative_to(docs_dir)
+            log.info("drawing the pictures of %s", page.relative_to(docs_dir))
+            failed, _ = run_page(DOCS / page.relative_to(docs_dir), Path(scratch), out=log.warning)
+            if failed:
+                log.warning("%s: %d examples failed", page.relative_to(docs_dir), failed)
+            shutil.copytree(
+                Path(scratch) / where / "images", docs_dir / where / "images", dirs_exist_ok=True
+            )
 
 
 def on_config(config, **kwargs):
-    docs_dir = Path(config["docs_dir"])
-    src = Path(__file__).resolve().parent / "src"  # the sources beside this file
-    left_out: list[str] = []
-    if config["nav"]:
-        config["nav"] = prune_nav(config["nav"], docs_dir, src, left_out)
-    # a reference page of a missing module is also kept out of the build itself
-    for page in sorted((docs_dir / "reference").glob("*.md")):
-        reason = missing_reason(page, src)
-        if reason is not None and str(page.relative_to(docs_dir)) not in " ".join(left_out):
-            left_out.append(f"{page.relative_to(docs_dir)} ({reason})")
-    excluded = [entry.split(" (")[0] for entry in left_out]
-    _LEFT_OUT[:] = excluded
-    if excluded:
-        config["exclude_docs"] = _with_excluded(config.get("exclude_docs"), excluded)
-    for entry in left_out:
-        log.info("left out of the site: %s", entry)
     _TUTORIALS[:] = [
         next(iter(entry.items()))
         for section in config["nav"] or []
@@ -94,10 +71,8 @@ def on_config(config, **kwargs):
     return config
 
 
-# (title, path) of each tutorial in the nav, in order, and the pages left out (paths under
-# docs/); set by on_config
+# (title, path) of each tutorial in the nav, in order; set by on_config
 _TUTORIALS: list[tuple[str, str]] = []
-_LEFT_OUT: list[str] = []
 TUTORIALS_MARKER = "<!-- tutorials -->"
 
 
@@ -111,23 +86,8 @@ def tutorial_list(page_path: str) -> str:
 
 def on_page_markdown(markdown: str, page, **kwargs) -> str:
     if TUTORIALS_MARKER in markdown:
-        listed = tutorial_list(page.file.src_uri) or "(The tutorials are being written.)"
-        markdown = markdown.replace(TUTORIALS_MARKER, listed)
-    here = posixpath.dirname(page.file.src_uri) or "."
-    targets = [posixpath.relpath(path, here) for path in _LEFT_OUT]
-    if targets:
-        links = re.compile("|".join(rf"\]\({re.escape(t)}[)#]" for t in targets))
-        markdown = "\n".join(line for line in markdown.split("\n") if not links.search(line))
+        markdown = markdown.replace(TUTORIALS_MARKER, tutorial_list(page.file.src_uri))
     return markdown
-
-
-def _with_excluded(exclude_docs, paths: list[str]):
-    """mkdocs's exclude_docs (a gitignore-style pattern list) with ``paths`` added."""
-    from pathspec.gitignore import GitIgnoreSpec  # mkdocs's own type for exclude_docs
-
-    lines = list(exclude_docs.patterns) if exclude_docs is not None else []
-    lines += ["/" + path for path in paths]
-    return GitIgnoreSpec.from_lines(lines)
 
 
 # -- docstrings: doctest examples as code blocks ------------------------------------------------
@@ -139,15 +99,8 @@ def fence_doctests(text: str) -> str:
     """``text`` with each run of doctest lines (``>>>`` and what follows up to a blank line)
     inside a ``pycon`` fence, at the run's own indentation.
 
-    >>> print(fence_doctests("Twice x.\\n\\n>>> 2 * 3\\n6\\n\\nMore."))
-    Twice x.
-    <BLANKLINE>
-    ```pycon
-    >>> 2 * 3
-    6
-    ```
-    <BLANKLINE>
-    More.
+    >>> fence_doctests("Twice x.\n\n>>> 2 * 3\n6\n\nMore.").splitlines()
+    ['Twice x.', '', '```pycon', '>>> 2 * 3', '6', '```', '', 'More.']
     """
     out: list[str] = []
     lines = text.splitlines()

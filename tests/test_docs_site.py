@@ -185,31 +185,11 @@ def test_fence_doctests_wraps_each_run_of_examples():
     assert fenced[-3:] == ["```", ">>> kept", "```"]  # already in a code block: untouched
 
 
-def test_prune_nav_leaves_out_missing_pages_only(tmp_path):
-    (tmp_path / "a.md").write_text("# A")
+def test_a_page_whose_pictures_are_missing_is_found_to_be_run_first(tmp_path):
     (tmp_path / "t").mkdir()
-    (tmp_path / "t" / "two.md").write_text("# Two")
-    (tmp_path / "ref.md").write_text("::: chainrule.no_such_module\n")
-    nav = [
-        {"Home": "a.md"},
-        {"Tutorials": [{"One": "t/one.md"}, {"Two": "t/two.md"}]},
-        {"Gone": [{"X": "x.md"}]},
-        {"Ref": "ref.md"},
-        {"Site": "https://example.org/"},
-    ]
-    left_out: list[str] = []
-    kept = mkdocs_hooks.prune_nav(nav, tmp_path, ROOT / "src", left_out)
-    assert kept == [
-        {"Home": "a.md"},
-        {"Tutorials": [{"Two": "t/two.md"}]},
-        {"Site": "https://example.org/"},
-    ]
-    assert [entry.split(" ")[0] for entry in left_out] == ["t/one.md", "x.md", "ref.md"]
-
-
-def test_module_exists_reads_the_source_tree():
-    src = ROOT / "src"
-    assert mkdocs_hooks.module_exists("chainrule.func", src)
-    assert mkdocs_hooks.module_exists("chainrule.nn", src)
-    assert mkdocs_hooks.module_exists("chainrule.nn.stateless.functional_call", src)
-    assert not mkdocs_hooks.module_exists("chainrule.no_such_module", src)
+    (tmp_path / "t" / "page.md").write_text("# P\n\n![a curve](images/curve.png)\n")
+    (tmp_path / "plain.md").write_text("# No pictures\n\n[a link](t/page.md)\n")
+    assert mkdocs_hooks.pages_missing_pictures(tmp_path) == [tmp_path / "t" / "page.md"]
+    (tmp_path / "t" / "images").mkdir()
+    (tmp_path / "t" / "images" / "curve.png").write_bytes(b"drawn")
+    assert mkdocs_hooks.pages_missing_pictures(tmp_path) == []
