@@ -99,7 +99,7 @@ def fence_doctests(text: str) -> str:
     """``text`` with each run of doctest lines (``>>>`` and what follows up to a blank line)
     inside a ``pycon`` fence, at the run's own indentation.
 
-    >>> fence_doctests("Twice x.\n\n>>> 2 * 3\n6\n\nMore.").splitlines()
+    >>> fence_doctests("Twice x.\\n\\n>>> 2 * 3\\n6\\n\\nMore.").splitlines()
     ['Twice x.', '', '```pycon', '>>> 2 * 3', '6', '```', '', 'More.']
     """
     out: list[str] = []
