@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import threading
 from collections.abc import Callable
 from types import MethodType
 
@@ -57,10 +58,17 @@ __all__ = [
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
-class _GradMode:
-    """Whether operations on Tensors are recorded for backward (a plain flag, read per op)."""
+class _GradMode(threading.local):
+    """Whether operations on Tensors are recorded for backward (a flag read per op).
+
+    One per thread, as in PyTorch: a server thread computing under no_grad() must not stop
+    another thread's recording halfway through its graph. Each thread starts with it on.
+    """
 
     enabled = True
+
+
+_grad_mode = _GradMode()
 
 
 class anomaly_mode:  # noqa: N801  (a namespace of state, read per op like _GradMode)
@@ -90,7 +98,7 @@ def is_grad_enabled() -> bool:
     ...     print(cr.is_grad_enabled())
     False
     """
-    return _GradMode.enabled
+    return _grad_mode.enabled
 
 
 def set_grad_enabled(mode: bool) -> bool:
@@ -102,8 +110,8 @@ def set_grad_enabled(mode: bool) -> bool:
     False
     >>> _ = cr.set_grad_enabled(previous)
     """
-    previous = _GradMode.enabled
-    _GradMode.enabled = bool(mode)
+    previous = _grad_mode.enabled
+    _grad_mode.enabled = bool(mode)
     return previous
 
 
@@ -226,7 +234,7 @@ def _apply_plain(prim: Primitive, args: tuple, params: dict):
         raise kind(_describe_failure(prim, arrays, params, error)) from error
     if not has_tensor:
         return ans
-    if record and _GradMode.enabled and prim.differentiable:
+    if record and _grad_mode.enabled and prim.differentiable:
         return tensor_type._record(ans, prim, args, params)
     return tensor_type._wrap(ans)
 
