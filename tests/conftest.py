@@ -8,6 +8,17 @@ import pytest
 
 from chainrule import Scalar
 
+
+@pytest.fixture(scope="session")
+def docs_run(tmp_path_factory):
+    """Every docs/ page run once per session into a copy of docs/ (see tests/docs_pages.py):
+    tests/test_docs.py reads the results, tests/test_docs_site.py builds the copy."""
+    pytest.importorskip("matplotlib", reason="the docs draw pictures: pip install chainrule[viz]")
+    from tests.docs_pages import run_all_pages
+
+    return run_all_pages(tmp_path_factory.mktemp("docs") / "docs")
+
+
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 needs_torch = pytest.mark.skipif(not HAS_TORCH, reason="PyTorch is not installed")
 

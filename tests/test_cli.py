@@ -28,7 +28,8 @@ def test_unknown_command_is_a_usage_error(capsys):
     assert "invalid choice: 'frobnicate'" in capsys.readouterr().err
 
 
-def test_tour_prints_every_stop(capsys):
+def test_tour_prints_every_stop(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the tour draws its pictures into ./chainrule-tour/
     assert main(["tour"]) == 0
     out = capsys.readouterr().out
     for n in range(1, 11):
@@ -41,8 +42,10 @@ def test_tour_prints_every_stop(capsys):
     [["chainrule", "tour"], [sys.executable, "-m", "chainrule", "tour"]],
     ids=["console script", "python -m"],
 )
-def test_tour_runs_as_a_program(command):
-    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+def test_tour_runs_as_a_program(command, tmp_path):
+    result = subprocess.run(
+        [*command, "--no-pictures"], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     assert "2.3664" in result.stdout
     assert result.stderr == ""

@@ -336,6 +336,18 @@ def test_compare_runs_each_optimizer_from_one_start():
     assert [row[1] for row in table.rows] == [t.status for t in runs.values()]
 
 
+def test_compare_takes_the_optimizer_from_a_label_that_names_one():
+    bowl = cr.surfaces.get("bowl")
+    runs = cr.compare(bowl, [2.5, -1.5], {"adam": {"lr": 0.1}, "Momentum": {"lr": 0.05}}, steps=8)
+    alone = {
+        "adam": cr.descend(bowl, [2.5, -1.5], "adam", lr=0.1, steps=8),
+        "Momentum": cr.descend(bowl, [2.5, -1.5], "momentum", lr=0.05, steps=8),
+    }
+    for label, run in runs.items():
+        np.testing.assert_array_equal(run.points, alone[label].points)
+        assert run.optimizer == alone[label].optimizer
+
+
 def test_lr_sweep_finds_where_the_parabola_overshoots_and_diverges():
     # on (w - 3)^2 a step multiplies the distance to 3 by 1 - 2 lr:
     # it overshoots once lr > 0.5 and diverges once lr > 1

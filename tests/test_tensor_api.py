@@ -159,3 +159,29 @@ def test_in_place_updates_that_would_corrupt_gradients_are_refused():
     y = p * 2
     with pytest.raises(RuntimeError, match="computed in a graph"), cr.no_grad():
         y.mul_(3)
+
+
+def test_grad_mode_belongs_to_each_thread():
+    # a thread under no_grad (a server's request, say) must not stop another thread recording
+    import threading
+
+    inside, outside, recorded = threading.Event(), threading.Event(), {}
+
+    def other_thread():
+        recorded["starts_on"] = cr.is_grad_enabled()
+        with cr.no_grad():
+            inside.set()
+            outside.wait(timeout=10)
+            recorded["off_in_thread"] = not cr.is_grad_enabled()
+
+    worker = threading.Thread(target=other_thread)
+    with cr.no_grad():  # this thread's mode does not leak into a new thread either
+        worker.start()
+        inside.wait(timeout=10)
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()  # recorded here while the other thread is under no_grad
+    outside.set()
+    worker.join()
+    y.backward()
+    assert recorded == {"starts_on": True, "off_in_thread": True}
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0])

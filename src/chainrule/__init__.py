@@ -11,7 +11,7 @@
 tensor([2., 4.])
 """
 
-from chainrule import autograd, data, io, nn, optim, surfaces
+from chainrule import autograd, data, io, nn, optim, surfaces, viz
 from chainrule._version import __version__
 from chainrule.autograd import AnomalyError, detect_anomaly, enable_grad, no_grad
 from chainrule.creation import (
@@ -303,6 +303,7 @@ __all__ = [
     "value_and_grad",
     "var",
     "view",
+    "viz",
     "vjp",
     "where",
     "zeros",

@@ -67,7 +67,16 @@ class no_grad(_GradModeContext):  # noqa: N801  (PyTorch's name)
 
 class enable_grad(_GradModeContext):  # noqa: N801  (PyTorch's name)
     """Operations inside are recorded, even within ``no_grad`` (a context manager and a
-    decorator)."""
+    decorator).
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0], requires_grad=True)
+    >>> with cr.no_grad():
+    ...     with cr.enable_grad():
+    ...         y = x * 2
+    >>> y.requires_grad
+    True
+    """
 
     mode = True
 
@@ -77,6 +86,15 @@ class detect_anomaly(contextlib.ContextDecorator):  # noqa: N801  (PyTorch's nam
     ``AnomalyError`` at the first nan or inf gradient, naming that op and that line.
 
     Slower: use it to find where a nan comes from, not for training.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([0.0], requires_grad=True)
+    >>> with cr.detect_anomaly():
+    ...     try:
+    ...         x.sqrt().backward()                 # d sqrt(x)/dx = 1/(2 sqrt(x)): inf at 0
+    ...     except cr.AnomalyError as error:
+    ...         print(str(error).split(';')[0])
+    backward of 'sqrt' produced inf in the gradient of an input of shape (1,)
     """
 
     def __enter__(self):
@@ -121,7 +139,14 @@ def _seed(root: Tensor, gradient, on_tensors: bool):
 def backward(
     root: Tensor, gradient=None, retain_graph: bool = False, create_graph: bool = False
 ) -> None:
-    """Accumulate d(root)/d(leaf) into ``.grad`` of every leaf of root's graph."""
+    """Accumulate d(root)/d(leaf) into ``.grad`` of every leaf of root's graph.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+    >>> cr.autograd.backward((x ** 2).sum())       # the same as (x ** 2).sum().backward()
+    >>> x.grad
+    tensor([2., 4.])
+    """
     on_tensors = _on_tensors(create_graph)
     seed = _seed(root, gradient, on_tensors)
     _run(root, seed, retain_graph or create_graph, create_graph, on_tensors)
@@ -129,7 +154,14 @@ def backward(
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False):
     """The gradients of ``outputs`` with respect to ``inputs``, returned rather than stored
-    in ``.grad`` (PyTorch's torch.autograd.grad); one per input, None where unreached."""
+    in ``.grad`` (PyTorch's torch.autograd.grad); one per input, None where unreached.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+    >>> (g,) = cr.autograd.grad((x ** 3).sum(), [x])
+    >>> g, x.grad                                   # returned, not accumulated into x.grad
+    (tensor([ 3., 12.]), None)
+    """
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if grad_outputs is None:

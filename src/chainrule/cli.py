@@ -41,7 +41,15 @@ class _Parser(argparse.ArgumentParser):
 def _tour(args: argparse.Namespace) -> int:
     from chainrule.tour import render as render_tour
 
-    sys.stdout.write(render_tour(markdown=args.markdown))
+    pictures, note = None, ""
+    if not args.no_pictures:
+        try:
+            from chainrule.viz.tour_pictures import draw_tour_pictures
+
+            pictures = draw_tour_pictures(args.pictures)
+        except ImportError:
+            note = "pictures: pip install chainrule[viz] to have the tour draw them\n"
+    sys.stdout.write(render_tour(markdown=args.markdown, pictures=pictures) + note)
     return 0
 
 
@@ -91,6 +99,18 @@ def _descend(args):
     return descend_output(args.target, start, optimizer, args.lr, args.steps, tol)
 
 
+def _animate(args):
+    from chainrule.cli_animate import animate_output, learning_rates
+    from chainrule.cli_descend import optimizer_names
+
+    start = None if args.start is None else parse_point(args.start, "--from")
+    names = optimizer_names(args.optimizers)
+    lrs = learning_rates(args.lr, names)
+    return animate_output(
+        args.target, start, names, lrs, args.steps, args.output, args.fps, args.frames
+    )
+
+
 def _surfaces(args):
     from chainrule.cli_descend import surfaces_output
 
@@ -105,6 +125,12 @@ def _hiker(args) -> int:
     except CommandError as error:
         sys.stderr.write(f"chainrule hiker: error: {error}\n")
         return 2
+
+
+def _graph(args):
+    from chainrule.cli_graph import graph_command
+
+    return graph_command(args.formula, args.at, args.output, args.max_nodes)
 
 
 def _train(args):
@@ -145,7 +171,12 @@ def _command(commands, name: str, help_text: str, examples: str, run, output: bo
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``chainrule`` and all its subcommands."""
+    """The argument parser of ``chainrule`` and all its subcommands.
+
+    >>> args = build_parser().parse_args(["grad", "x**2", "--at", "x=3"])
+    >>> args.command, args.formula, args.at
+    ('grad', 'x**2', 'x=3')
+    """
     parser = _Parser(
         prog="chainrule",
         description="Derivatives, gradients, the chain rule and backpropagation, made visible.",
@@ -157,11 +188,14 @@ def build_parser() -> argparse.ArgumentParser:
         commands,
         "tour",
         "walk through the course's worked examples, computed by chainrule",
-        "  chainrule tour\n  chainrule tour --markdown > tour.md\n",
+        "  chainrule tour                 # pictures in ./chainrule-tour/\n"
+        "  chainrule tour --markdown > tour.md\n  chainrule tour --no-pictures\n",
         _tour,
         output=False,
     )
     tour.add_argument("--markdown", action="store_true", help="print Markdown instead of text")
+    tour.add_argument("--pictures", default="chainrule-tour", help="folder for the pictures")
+    tour.add_argument("--no-pictures", action="store_true", help="draw no pictures")
 
     grad = _command(
         commands,
@@ -259,6 +293,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop once the gradient's norm is at most this (default 1e-8; negative: never)",
     )
 
+    animate = _command(
+        commands,
+        "animate",
+        "a GIF of optimizers descending a surface together",
+        "  chainrule animate rosenbrock --optimizers sgd,momentum,adam -o descent.gif\n"
+        "  chainrule animate rosenbrock --optimizers sgd,adam --lr 0.001,0.05 --steps 300\n",
+        _animate,
+    )
+    animate.add_argument("target", help="a surface's name or a formula in two variables")
+    animate.add_argument(
+        "--optimizers", default="sgd,momentum,adam", help="default sgd,momentum,adam"
+    )
+    animate.add_argument("--lr", help="one rate, or one per optimizer: 0.001,0.001,0.05")
+    animate.add_argument("--steps", type=int, default=200, help="steps per optimizer (default 200)")
+    animate.add_argument("--from", dest="start", help="the start: x=-1,y=2 (a surface has its own)")
+    animate.add_argument("--fps", type=float, default=10, help="frames a second (default 10)")
+    animate.add_argument("--frames", type=int, help="at most this many frames (default 100)")
+    animate.add_argument("-o", "--output", default="descent.gif", help="default descent.gif")
+
     _command(
         commands,
         "surfaces",
@@ -278,6 +331,22 @@ def build_parser() -> argparse.ArgumentParser:
     hiker.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (this machine only)")
     hiker.add_argument("--port", type=int, default=8000, help="default 8000")
     hiker.add_argument("--open", action="store_true", help="open the page in a browser")
+
+    graph = _command(
+        commands,
+        "graph",
+        "draw the computational graph of a formula: values and gradients at every node",
+        '  chainrule graph "sigmoid(a*x + b)" --at a=1,x=2,b=3 -o graph.svg\n'
+        '  chainrule graph "x**2 + 3*x*y" --at x=2,y=1 > graph.dot\n',
+        _graph,
+        output=False,
+    )
+    graph.add_argument("formula", help=_FORMULA_HELP)
+    graph.add_argument("--at", required=True, help=_AT_HELP)
+    graph.add_argument(
+        "-o", "--output", help="a .svg, .png or .pdf (drawn by Graphviz's dot), or .dot text"
+    )
+    graph.add_argument("--max-nodes", type=int, default=200, help="fold larger graphs (200)")
 
     train = _command(
         commands,
@@ -299,7 +368,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line on ``argv`` (default: the process's arguments); return its exit code."""
+    """Run the command line on ``argv`` (default: the process's arguments); return its exit code.
+
+    >>> main(["grad", "x**2 + y", "--at", "x=3,y=1"])   # d/dx = 2x = 6, d/dy = 1
+    f = x**2 + y at x = 3, y = 1: f = 10
+    variable  value  df/d(variable)
+    --------  -----  --------------
+    x             3               6
+    y             1               1
+    0
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.version:

@@ -44,7 +44,15 @@ class _Defaults:
 
 
 def set_default_dtype(dtype) -> None:
-    """The float dtype for tensors made from Python numbers, creation functions and layers."""
+    """The float dtype for tensors made from Python numbers, creation functions and layers.
+
+    >>> import chainrule as cr
+    >>> import numpy as np
+    >>> cr.set_default_dtype(np.float64)
+    >>> cr.tensor([1.0]).dtype, cr.nn.Linear(2, 1).weight.dtype
+    (dtype('float64'), dtype('float64'))
+    >>> cr.set_default_dtype(np.float32)           # back to the default
+    """
     dtype = np.dtype(dtype)
     if dtype not in (np.float16, np.float32, np.float64):
         raise TypeError(f"the default dtype must be float16, float32 or float64, got {dtype}")
@@ -52,11 +60,27 @@ def set_default_dtype(dtype) -> None:
 
 
 def get_default_dtype() -> np.dtype:
+    """The float dtype new tensors and layers get unless told otherwise.
+
+    >>> import chainrule as cr
+    >>> cr.get_default_dtype()
+    dtype('float32')
+    >>> cr.tensor([1.0]).dtype
+    dtype('float32')
+    """
     return _Defaults.dtype
 
 
 def manual_seed(seed: int) -> np.random.Generator:
-    """Seed every random creation function and layer initialiser; returns the generator."""
+    """Seed every random creation function and layer initialiser; returns the generator.
+
+    >>> import chainrule as cr
+    >>> _ = cr.manual_seed(42)
+    >>> a = cr.randn(3)
+    >>> _ = cr.manual_seed(42)
+    >>> bool((cr.randn(3) == a).all())           # the same seed, the same numbers
+    True
+    """
     _Defaults.generator = np.random.default_rng(seed)
     return _Defaults.generator
 
@@ -123,34 +147,69 @@ def _made(array: np.ndarray, requires_grad: bool) -> Tensor:
 
 
 def zeros(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
-    """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``."""
+    """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``.
+
+    >>> import chainrule as cr
+    >>> cr.zeros(2, 3)
+    tensor([[0., 0., 0.],
+            [0., 0., 0.]])
+    >>> cr.zeros((2,), requires_grad=True)
+    tensor([0., 0.], requires_grad=True)
+    """
     return _made(np.zeros(_shape(shape), _float_dtype(dtype)), requires_grad)
 
 
 def ones(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
-    """A tensor of ones."""
+    """A tensor of ones.
+
+    >>> import chainrule as cr
+    >>> cr.ones(2, 2)
+    tensor([[1., 1.],
+            [1., 1.]])
+    """
     return _made(np.ones(_shape(shape), _float_dtype(dtype)), requires_grad)
 
 
 def empty(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
-    """A tensor whose values are whatever the memory held."""
+    """A tensor whose values are whatever the memory held.
+
+    >>> import chainrule as cr
+    >>> cr.empty(2, 3).shape          # the values are whatever was in memory
+    (2, 3)
+    """
     return _made(np.empty(_shape(shape), _float_dtype(dtype)), requires_grad)
 
 
 def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
-    """A tensor of ``shape`` filled with ``fill_value``."""
+    """A tensor of ``shape`` filled with ``fill_value``.
+
+    >>> import chainrule as cr
+    >>> cr.full((2, 2), 7.0)
+    tensor([[7., 7.],
+            [7., 7.]])
+    """
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
     return _made(np.full(shape, fill_value, _float_dtype(dtype)), requires_grad)
 
 
 def zeros_like(x, dtype=None, requires_grad: bool = False) -> Tensor:
-    """Zeros of ``x``'s shape and dtype."""
+    """Zeros of ``x``'s shape and dtype.
+
+    >>> import chainrule as cr
+    >>> cr.zeros_like(cr.tensor([[1.0, 2.0]]))
+    tensor([[0., 0.]])
+    """
     array = np.asarray(x.data if isinstance(x, Tensor) else x)
     return _made(np.zeros(array.shape, dtype or array.dtype), requires_grad)
 
 
 def ones_like(x, dtype=None, requires_grad: bool = False) -> Tensor:
-    """Ones of ``x``'s shape and dtype."""
+    """Ones of ``x``'s shape and dtype.
+
+    >>> import chainrule as cr
+    >>> cr.ones_like(cr.tensor([1.0, 2.0, 3.0]))
+    tensor([1., 1., 1.])
+    """
     array = np.asarray(x.data if isinstance(x, Tensor) else x)
     return _made(np.ones(array.shape, dtype or array.dtype), requires_grad)
 
@@ -169,22 +228,47 @@ def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) ->
 
 
 def linspace(start, stop, num: int = 50, dtype=None, requires_grad: bool = False) -> Tensor:
-    """``num`` evenly spaced values from start to stop, both included."""
+    """``num`` evenly spaced values from start to stop, both included.
+
+    >>> import chainrule as cr
+    >>> cr.linspace(0.0, 1.0, 5)
+    tensor([0.00, 0.25, 0.50, 0.75, 1.00])
+    """
     return _made(np.linspace(start, stop, num, dtype=_float_dtype(dtype)), requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
-    """The identity matrix (n by m)."""
+    """The identity matrix (n by m).
+
+    >>> import chainrule as cr
+    >>> cr.eye(2)
+    tensor([[1., 0.],
+            [0., 1.]])
+    """
     return _made(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
 def rand(*shape, dtype=None, generator=None, requires_grad: bool = False) -> Tensor:
-    """Uniform samples in [0, 1), from ``generator`` or the one ``manual_seed`` set."""
+    """Uniform samples in [0, 1), from ``generator`` or the one ``manual_seed`` set.
+
+    >>> import chainrule as cr
+    >>> _ = cr.manual_seed(0)
+    >>> u = cr.rand(1000)
+    >>> bool(u.min() >= 0 and u.max() < 1), u.dtype
+    (True, dtype('float32'))
+    """
     rng = generator or _Defaults.generator
     return _made(rng.random(_shape(shape)).astype(_float_dtype(dtype)), requires_grad)
 
 
 def randn(*shape, dtype=None, generator=None, requires_grad: bool = False) -> Tensor:
-    """Standard normal samples, from ``generator`` or the one ``manual_seed`` set."""
+    """Standard normal samples, from ``generator`` or the one ``manual_seed`` set.
+
+    >>> import chainrule as cr
+    >>> _ = cr.manual_seed(0)
+    >>> z = cr.randn(10_000)
+    >>> round(float(z.mean()), 1), round(float(z.std()), 1)
+    (0.0, 1.0)
+    """
     rng = generator or _Defaults.generator
     return _made(rng.standard_normal(_shape(shape)).astype(_float_dtype(dtype)), requires_grad)

@@ -84,6 +84,13 @@ class Trajectory:
     ``updates[k] = points[k] - points[k + 1]``, what step k + 1 subtracted (``lr * gradient``
     for plain SGD). A run of n steps has n + 1 points, values and gradients and n updates;
     coordinates are flattened, one column per number, in the order of ``variables``.
+
+    >>> import chainrule as cr
+    >>> walk = cr.descend(lambda w: (w - 3) ** 2, 0.0, optimizer="sgd", lr=0.3, steps=3)
+    >>> walk.status, walk.points.ravel().round(6).tolist()
+    ('max_steps', [0.0, 1.8, 2.52, 2.808])
+    >>> walk.values.round(4).tolist()
+    [9.0, 1.44, 0.2304, 0.0369]
     """
 
     points: np.ndarray
@@ -116,6 +123,11 @@ class Trajectory:
         """One row per step: step (from 1), x, f(x), gradient, update, new x.
 
         Coordinates are floats for a function of one number, text like ``(1, -0.5)`` for more.
+
+        >>> import chainrule as cr
+        >>> walk = cr.descend(lambda w: (w - 3) ** 2, 0.0, lr=0.3, steps=2)
+        >>> [[round(v, 6) for v in row] for row in walk.rows()]   # step, w, f, df/dw, update, new w
+        [[1, 0.0, 9.0, -6.0, -1.8, 1.8], [2, 1.8, 1.44, -2.4, -0.72, 2.52]]
         """
         cell = _number if self.points.shape[1] == 1 else _vector
         return [
@@ -135,6 +147,15 @@ class Trajectory:
 
         Over ``max_rows`` steps, the first and the last few are shown. ``summary`` adds a line
         with the status and where the run ended.
+
+        >>> import chainrule as cr
+        >>> walk = cr.descend(cr.parse("(w-3)**2"), {"w": 0.0}, lr=0.3, steps=2)
+        >>> print(walk.table())
+        step    w  f(w)  df/dw  lr * df/dw  new w
+        ----  ---  ----  -----  ----------  -----
+           1    0     9     -6        -1.8    1.8
+           2  1.8  1.44   -2.4       -0.72   2.52
+        max_steps after 2 steps: w = 2.52, f(w) = 0.2304
         """
         name = self.variables[0] if len(self.variables) == 1 else "x"
         is_sgd = self.optimizer == "sgd" or (

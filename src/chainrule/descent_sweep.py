@@ -34,7 +34,7 @@ from numbers import Real
 
 import numpy as np
 
-from chainrule.descent import Trajectory, _cell, descend
+from chainrule.descent import OPTIMIZERS, Trajectory, _cell, descend
 from chainrule.table import Table
 
 __all__ = ["Comparison", "Sweep", "compare", "lr_sweep", "reversals"]
@@ -54,7 +54,16 @@ def reversals(trajectory: Trajectory) -> int:
 
 
 class Comparison(dict):
-    """Trajectories by name (a dict), with a one-row-per-optimizer summary ``table()``."""
+    """Trajectories by name (a dict), with a one-row-per-optimizer summary ``table()``.
+
+    >>> import chainrule as cr
+    >>> bowl = cr.surfaces.get("bowl")
+    >>> runs = cr.compare(bowl, bowl.start, ["sgd", "adam"], lr=0.1, steps=50)
+    >>> sorted(runs)
+    ['adam', 'sgd']
+    >>> bool(runs["sgd"].values[-1] < 1e-6)
+    True
+    """
 
     def table(self, f_name: str = "f") -> Table:
         """Per optimizer: status, steps, where it ended and the value there."""
@@ -70,7 +79,8 @@ def compare(f, x0, optimizers: Sequence | Mapping = ("sgd", "momentum", "adam"),
 
     ``optimizers`` is a list of names or Optimizer classes, or a dict label -> a name, a
     class, or a dict of ``descend`` keywords (``{"optimizer": "adam", "lr": 0.1}``) that
-    override ``common`` for that run.
+    override ``common`` for that run; a dict without ``"optimizer"`` under an optimizer's name
+    runs that optimizer (``{"adam": {"lr": 0.1}}``).
 
     >>> import chainrule as cr
     >>> runs = cr.compare(cr.surfaces.get("bowl"), [2.5, -1.5], ["sgd", "adam"], lr=0.1, steps=5)
@@ -97,6 +107,8 @@ def compare(f, x0, optimizers: Sequence | Mapping = ("sgd", "momentum", "adam"),
         options = dict(common)
         if isinstance(spec, Mapping):
             options.update(spec)
+            if "optimizer" not in spec and str(label).lower() in OPTIMIZERS:
+                options["optimizer"] = str(label).lower()
         else:
             options["optimizer"] = spec
         result[label] = descend(f, x0, **options)
@@ -105,7 +117,13 @@ def compare(f, x0, optimizers: Sequence | Mapping = ("sgd", "momentum", "adam"),
 
 @dataclass
 class Sweep:
-    """One trajectory per learning rate, and where the rates start to overshoot and diverge."""
+    """One trajectory per learning rate, and where the rates start to overshoot and diverge.
+
+    >>> import chainrule as cr
+    >>> sweep = cr.lr_sweep(cr.parse("(w-3)**2"), {"w": 0.0}, [0.1, 0.7, 1.5], steps=20)
+    >>> sweep.overshoots_from, sweep.diverges_from   # the first lr to overshoot, to diverge
+    (0.7, 1.5)
+    """
 
     lrs: list[float]
     trajectories: list[Trajectory]
@@ -123,7 +141,15 @@ class Sweep:
         return min(rates, default=None)
 
     def table(self, f_name: str = "f") -> Table:
-        """Per rate: status, steps, final x, final f(x), and how many steps overshot."""
+        """Per rate: status, steps, final x, final f(x), and how many steps overshot.
+
+        >>> import chainrule as cr
+        >>> print(cr.lr_sweep(lambda w: w ** 2, 1.0, [0.1, 1.2], steps=10).table())
+         lr  status     steps   final x  final f(x)  overshoots
+        ---  ---------  -----  --------  ----------  -----------
+        0.1  max_steps     10  0.107374   0.0115292  no
+        1.2  max_steps     10   28.9255     836.683  yes: 9 of 9
+        """
         rows = []
         for lr, t in zip(self.lrs, self.trajectories):
             count = reversals(t)

@@ -100,6 +100,12 @@ class Report:
 
     ``rows``: the shown rows as dicts (see ``to_dict``); ``grads``: ``{input name: d(output)
     / d(input)}`` for every input, a float for Scalars, an ndarray for Tensors.
+
+    >>> import chainrule as cr
+    >>> x = cr.Scalar(1.0, label="x")
+    >>> report = cr.explain((3 * x + 1) ** 2)
+    >>> print(report.chain_text())
+    dy/dx = dy/du · du/dx = 8 · 3 = 24
     """
 
     def __init__(self, graph: Graph, shown: list[int]):
@@ -123,7 +129,14 @@ class Report:
 
     def table(self, notes: bool = True) -> Table:
         """The rows as a ``chainrule.table.Table``, with the op counts and the chain-rule
-        lines as notes under it (``notes=False``: without them)."""
+        lines as notes under it (``notes=False``: without them).
+
+        >>> import chainrule as cr
+        >>> x = cr.Scalar(3.0, label="x")
+        >>> table = cr.explain(x * x).table()
+        >>> [(row[0], row[2], row[4]) for row in table.rows]   # node, value, upstream dy/d(node)
+        [('x', 3.0, 6.0), ('y', 9.0, 1.0)]
+        """
         y = self.output
         d = "∂" if self.engine == "Tensor" else "d"
         columns = [
@@ -142,11 +155,25 @@ class Report:
         return Table(columns, cells, title=self._title(), notes=notes, gaps=gaps)
 
     def text(self) -> str:
-        """The report for a terminal."""
+        """The report for a terminal.
+
+        >>> import chainrule as cr
+        >>> x = cr.Scalar(2.0, label="x")
+        >>> lines = cr.explain((x * x).log()).text().splitlines()
+        >>> print(lines[0]); print(lines[-1])           # the title; the chain rule under the table
+        Chain rule for y = ln(u): Scalar graph of 3 nodes
+        dy/dx = dy/du·du/dx + dy/du·du/dx = 0.25·2 + 0.25·2 = 1
+        """
         return self.table().text()
 
     def markdown(self) -> str:
-        """The report as GitHub-flavoured Markdown."""
+        """The report as GitHub-flavoured Markdown.
+
+        >>> import chainrule as cr
+        >>> x = cr.Scalar(1.0, label="x")
+        >>> print(cr.explain(x.exp()).markdown().splitlines()[0])
+        **Chain rule for y = exp(x): Scalar graph of 2 nodes**
+        """
         out = [self.table(notes=False).markdown()]
         if self.elided:
             out += ["", self._op_counts_text()]
@@ -158,7 +185,13 @@ class Report:
         return "\n".join(out)
 
     def chain_text(self) -> str:
-        """The chain-rule lines alone, one per input."""
+        """The chain-rule lines alone, one per input.
+
+        >>> import chainrule as cr
+        >>> x = cr.Scalar(0.0, label="x")
+        >>> print(cr.explain((x * 2).sin()).chain_text())   # cos(0) times 2
+        dy/dx = dy/du · du/dx = 1 · 2 = 2
+        """
         return "\n".join(line["text"] for line in self.chain)
 
     def to_dict(self) -> dict:
@@ -194,6 +227,12 @@ class Report:
 
         A Tensor summary is {"shape", "dtype", "size", "freed"} and, unless freed, "min",
         "mean", "max", and "values" (nested lists) when it has at most 64 elements.
+
+        >>> import chainrule as cr
+        >>> x = cr.Scalar(2.0, label="x")
+        >>> d = cr.explain(3 * x).to_dict()
+        >>> sorted(d)[:3]
+        ['chain', 'chain_elided', 'elided']
         """
         return {
             "engine": self.engine,

@@ -175,7 +175,14 @@ class Formula:
     # -- symbolic, with SymPy ----------------------------------------------------------------
 
     def to_sympy(self):
-        """The formula as a SymPy expression of real symbols (needs the ``symbolic`` extra)."""
+        """The formula as a SymPy expression of real symbols (needs the ``symbolic`` extra).
+
+        >>> import sympy
+        >>> f = Formula("x**2 + 3*x*y").to_sympy()
+        >>> x, y = sympy.symbols("x y", real=True)
+        >>> sympy.diff(f, x)                            # SymPy's own derivative
+        2*x + 3*y
+        """
         from chainrule.expr_sympy import to_sympy
 
         return to_sympy(self._program)
@@ -193,7 +200,11 @@ class Formula:
         return Formula._trusted(derivative_text(self._program, name), _DERIVATIVE_LIMITS)
 
     def latex(self) -> str:
-        """The formula in LaTeX, as SymPy writes it (needs the ``symbolic`` extra)."""
+        """The formula in LaTeX, as SymPy writes it (needs the ``symbolic`` extra).
+
+        >>> print(Formula("sqrt(x)/2").latex())
+        \\frac{\\sqrt{x}}{2}
+        """
         from chainrule.expr_sympy import latex
 
         return latex(self._program)

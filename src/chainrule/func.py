@@ -277,12 +277,26 @@ def jacobian(f, argnums=0, mode: str = "reverse", has_aux: bool = False):
 
 
 def jacrev(f, argnums=0, has_aux: bool = False):
-    """``jacobian(f, mode="reverse")``: one backward pass per output element."""
+    """``jacobian(f, mode="reverse")``: one backward pass per output element.
+
+    >>> import chainrule as cr
+    >>> import numpy as np
+    >>> cr.jacrev(lambda v: v ** 2)(np.array([1.0, 3.0]))       # diag(2v), by reverse mode
+    array([[2., 0.],
+           [0., 6.]])
+    """
     return _jacobian("jacrev", f, argnums, "reverse", has_aux)
 
 
 def jacfwd(f, argnums=0, has_aux: bool = False):
-    """``jacobian(f, mode="forward")``: one JVP per input element."""
+    """``jacobian(f, mode="forward")``: one JVP per input element.
+
+    >>> import chainrule as cr
+    >>> import numpy as np
+    >>> cr.jacfwd(lambda v: v ** 2)(np.array([1.0, 3.0]))       # diag(2v), by forward mode
+    array([[2., 0.],
+           [0., 6.]])
+    """
     return _jacobian("jacfwd", f, argnums, "forward", has_aux)
 
 

@@ -49,7 +49,21 @@ __all__ = ["Function", "FunctionCtx"]
 
 
 class FunctionCtx:
-    """What forward leaves for backward: saved values, and which inputs want a gradient."""
+    """What forward leaves for backward: saved values, and which inputs want a gradient.
+
+    >>> import chainrule as cr
+    >>> class Scale(cr.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x, k):
+    ...         print("needs_input_grad:", ctx.needs_input_grad)
+    ...         ctx.k = k                        # for backward (arrays: ctx.save_for_backward)
+    ...         return x * k
+    ...     @staticmethod
+    ...     def backward(ctx, g):
+    ...         return g * ctx.k, None           # nothing for the plain number k
+    >>> y = Scale.apply(cr.tensor([1.0], requires_grad=True), 3.0)
+    needs_input_grad: (True, False)
+    """
 
     def __init__(self, needs_input_grad: tuple[bool, ...]):
         self.needs_input_grad = needs_input_grad
@@ -76,7 +90,23 @@ class FunctionCtx:
 
 
 class Function:
-    """Base class of user-defined primitives (see the module docstring)."""
+    """Base class of user-defined primitives (see the module docstring).
+
+    >>> import chainrule as cr
+    >>> class Square(cr.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x * x
+    ...     @staticmethod
+    ...     def backward(ctx, g):
+    ...         (x,) = ctx.saved_tensors
+    ...         return g * 2 * x                 # the chain rule: g times the local derivative
+    >>> x = cr.tensor([3.0], requires_grad=True)
+    >>> Square.apply(x).sum().backward()
+    >>> x.grad
+    tensor([6.])
+    """
 
     differentiable_backward = False  # True if backward is written with cr ops only
     _primitive: Primitive | None = None

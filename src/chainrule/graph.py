@@ -36,7 +36,14 @@ __all__ = ["Node", "collector_paused", "edges", "leaves", "topological_order"]
 
 @runtime_checkable
 class Node(Protocol):
-    """The attributes a graph node offers (see the module docstring)."""
+    """The attributes a graph node offers (see the module docstring).
+
+    >>> import chainrule as cr
+    >>> isinstance(cr.Scalar(1.0), Node), isinstance(cr.tensor([1.0]), Node)   # both engines
+    (True, True)
+    >>> isinstance(1.0, Node)
+    False
+    """
 
     data: Any
     grad: Any
@@ -89,6 +96,13 @@ def collector_paused():
     counting those allocations, would re-scan the whole live graph again and again and cost
     more than the walk itself (measured: 4x on a 100,000-node chain). Nothing a walk creates
     can form a cycle, so there is nothing for the collector to find until it ends.
+
+    >>> import gc
+    >>> before = gc.isenabled()
+    >>> with collector_paused():
+    ...     paused = not gc.isenabled()
+    >>> paused, gc.isenabled() == before            # off inside, as it was after
+    (True, True)
     """
     if not gc.isenabled():
         yield

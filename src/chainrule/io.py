@@ -55,6 +55,14 @@ def save(state_dict: Mapping, path) -> None:
     """Write ``state_dict`` (names -> Tensors/ndarrays, possibly nested) to ``path``.
 
     See the module's description for the format; a crash mid-save leaves the old file.
+
+    >>> import chainrule as cr
+    >>> import os, tempfile
+    >>> model = cr.nn.Linear(2, 1)
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.safetensors")
+    >>> cr.save(model.state_dict(), path)
+    >>> sorted(cr.load(path))
+    ['bias', 'weight']
     """
     if not isinstance(state_dict, Mapping):
         raise TypeError(
@@ -85,6 +93,17 @@ def load(path, like=None):
 
     With ``like=`` (a state dict of the expected names, shapes and dtypes, e.g. a model's
     ``state_dict()``), a file that differs raises ``StateDictError`` listing every difference.
+
+    >>> import chainrule as cr
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "w.safetensors")
+    >>> cr.save({"w": cr.tensor([1.0, 2.0])}, path)
+    >>> cr.load(path)
+    {'w': tensor([1., 2.])}
+    >>> model = cr.nn.Linear(2, 1)
+    >>> cr.save(model.state_dict(), path)
+    >>> cr.nn.Linear(2, 1).load_state_dict(cr.load(path))     # a fresh layer takes the weights
+    <All keys matched successfully>
     """
     path = os.fspath(path)
     if not os.path.exists(path):
@@ -115,7 +134,15 @@ def load(path, like=None):
 
 class Mismatch(NamedTuple):
     """One difference between an expected state dict and another: ``kind`` is "missing",
-    "unexpected", "shape", "dtype", "type" or "length"; ``key`` the dotted path of the entry."""
+    "unexpected", "shape", "dtype", "type" or "length"; ``key`` the dotted path of the entry.
+
+    >>> import numpy as np
+    >>> [problem] = compare_state_dicts({"w": np.zeros(2)}, {"w": np.zeros(3)})
+    >>> problem
+    Mismatch(kind='shape', key='w', expected=(2,), got=(3,))
+    >>> print(problem)
+    shape of 'w': expected (2,), got (3,)
+    """
 
     kind: str
     key: str

@@ -74,7 +74,15 @@ def _call(f, x, kind):
 
 
 def numerical_jacobian(f, x, eps: float | None = None, method: str = "central") -> np.ndarray:
-    """d f(x) / dx by finite differences: an array of shape f(x).shape + x.shape."""
+    """d f(x) / dx by finite differences: an array of shape f(x).shape + x.shape.
+
+    >>> import chainrule as cr
+    >>> import numpy as np
+    >>> J = cr.numerical_jacobian(lambda v: v ** 2, np.array([1.0, 3.0]))
+    >>> np.round(J, 6)
+    array([[2., 0.],
+           [0., 6.]])
+    """
     kind = float if isinstance(x, (int, float)) else Tensor if isinstance(x, Tensor) else None
     point = np.array(x.data if isinstance(x, Tensor) else x, dtype=np.float64)
     dtype = np.asarray(x.data if isinstance(x, Tensor) else x).dtype
@@ -159,6 +167,11 @@ def gradcheck(f, *inputs, eps=None, atol: float = 1e-5, rtol: float = 1e-3) -> b
     ``inputs`` are floats (f is then run on Scalars) or arrays/Tensors (f is run on float64
     Tensors). Every entry of every Jacobian is compared: |analytic - numerical| <= atol +
     rtol * |numerical|. Raises GradcheckError listing the entries that differ.
+
+    >>> import chainrule as cr
+    >>> import numpy as np
+    >>> cr.gradcheck(lambda x: (x ** 2).sin(), np.array([0.5, -1.0]))
+    True
     """
     scalar_mode = all(isinstance(v, (int, float)) for v in inputs)
     arrays = [np.array(v.data if isinstance(v, Tensor) else v, dtype=np.float64) for v in inputs]
@@ -199,7 +212,13 @@ def _as_input(value, scalar_mode: bool):
 def gradgradcheck(f, *inputs, eps=None, atol: float = 1e-5, rtol: float = 1e-3, seed: int = 0):
     """True if f's second derivatives (backward of backward, ``create_graph=True``) match
     finite differences of its first ones: gradcheck of x -> sum_i <grad_i f(x) . v, w_i>
-    with random, non-uniform v and w. Tensor functions only."""
+    with random, non-uniform v and w. Tensor functions only.
+
+    >>> import chainrule as cr
+    >>> import numpy as np
+    >>> cr.gradgradcheck(lambda x: x.tanh() * x, np.array([0.3, -0.7]))
+    True
+    """
     rng = np.random.default_rng(seed)
     arrays = [np.array(v.data if isinstance(v, Tensor) else v, dtype=np.float64) for v in inputs]
     probe = f(*[Tensor._wrap(a) for a in arrays])

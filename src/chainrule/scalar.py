@@ -166,7 +166,13 @@ class Scalar:
         return f"{shown} {symbol}" if constant_first else f"{symbol} {shown}"
 
     def local_grads(self) -> tuple[float, ...]:
-        """The derivative of this node with respect to each parent, at the forward values."""
+        """The derivative of this node with respect to each parent, at the forward values.
+
+        >>> import chainrule as cr
+        >>> a, b = cr.Scalar(2.0), cr.Scalar(3.0)
+        >>> (a * b).local_grads()                       # d(ab)/da = b, d(ab)/db = a
+        (3.0, 2.0)
+        """
         if self._x is None:
             return ()
         if self._y is None:
@@ -174,7 +180,13 @@ class Scalar:
         return (self._dx, self._dy)
 
     def vjp(self, g: float) -> tuple[float, ...]:
-        """What the chain rule sends to each parent when gradient ``g`` arrives here."""
+        """What the chain rule sends to each parent when gradient ``g`` arrives here.
+
+        >>> import chainrule as cr
+        >>> a, b = cr.Scalar(2.0), cr.Scalar(3.0)
+        >>> (a * b).vjp(10.0)                           # g times each local derivative
+        (30.0, 20.0)
+        """
         return tuple(local * g for local in self.local_grads())
 
     # micrograd's names, so that micrograd's own tools (draw_dot) read a Scalar graph
@@ -289,43 +301,102 @@ class Scalar:
     # -- functions -------------------------------------------------------------------------
 
     def exp(self) -> Scalar:
-        """e ** self; its derivative is itself."""
+        """e ** self; its derivative is itself.
+
+        >>> import chainrule as cr
+        >>> x = cr.Scalar(0.0)
+        >>> y = x.exp()
+        >>> y.backward()
+        >>> y.data, x.grad                              # e^0, and d e^x/dx = e^x
+        (1.0, 1.0)
+        """
         value = exp(self.data)
         return _node(value, "exp", self, value)
 
     def log(self) -> Scalar:
-        """Natural logarithm; d/dx = 1/x. ``-inf`` at 0 and ``nan`` below."""
+        """Natural logarithm; d/dx = 1/x. ``-inf`` at 0 and ``nan`` below.
+
+        >>> import chainrule as cr
+        >>> x = cr.Scalar(2.0)
+        >>> x.log().backward()
+        >>> x.grad                                      # 1/x
+        0.5
+        """
         x = self.data
         return _node(log(x), "log", self, divide(1.0, x))
 
     def sqrt(self) -> Scalar:
-        """Square root; d/dx = 1 / (2 sqrt(x)). ``nan`` below 0, infinite slope at 0."""
+        """Square root; d/dx = 1 / (2 sqrt(x)). ``nan`` below 0, infinite slope at 0.
+
+        >>> import chainrule as cr
+        >>> x = cr.Scalar(4.0)
+        >>> x.sqrt().backward()
+        >>> x.grad                                      # 1 / (2 sqrt(x))
+        0.25
+        """
         x = self.data
         value = math.sqrt(x) if x >= 0.0 else _nan
         return _node(value, "sqrt", self, divide(0.5, value))
 
     def sin(self) -> Scalar:
-        """Sine; d/dx = cos(x)."""
+        """Sine; d/dx = cos(x).
+
+        >>> import chainrule as cr
+        >>> x = cr.Scalar(0.0)
+        >>> x.sin().backward()
+        >>> x.grad                                      # cos(0)
+        1.0
+        """
         x = self.data
         return _node(trig(math.sin, x), "sin", self, trig(math.cos, x))
 
     def cos(self) -> Scalar:
-        """Cosine; d/dx = -sin(x)."""
+        """Cosine; d/dx = -sin(x).
+
+        >>> import chainrule as cr
+        >>> x = cr.Scalar(0.0)
+        >>> x.cos().backward()
+        >>> x.grad                                      # -sin(0)
+        0.0
+        """
         x = self.data
         return _node(trig(math.cos, x), "cos", self, -trig(math.sin, x))
 
     def tan(self) -> Scalar:
-        """Tangent; d/dx = 1 + tan(x)**2. Very large near odd multiples of pi/2."""
+        """Tangent; d/dx = 1 + tan(x)**2. Very large near odd multiples of pi/2.
+
+        >>> import chainrule as cr
+        >>> x = cr.Scalar(0.0)
+        >>> x.tan().backward()
+        >>> x.grad                                      # 1 / cos^2(0)
+        1.0
+        """
         value = trig(math.tan, self.data)
         return _node(value, "tan", self, 1.0 + value * value)
 
     def tanh(self) -> Scalar:
-        """Hyperbolic tangent; d/dx = 1 - tanh(x)**2."""
+        """Hyperbolic tangent; d/dx = 1 - tanh(x)**2.
+
+        >>> import chainrule as cr
+        >>> x = cr.Scalar(0.0)
+        >>> y = x.tanh()
+        >>> y.backward()
+        >>> y.data, x.grad                              # 1 - tanh^2 = 1
+        (0.0, 1.0)
+        """
         t = math.tanh(self.data)
         return _node(t, "tanh", self, 1.0 - t * t)
 
     def sigmoid(self) -> Scalar:
-        """Logistic function 1 / (1 + e**-x); d/dx = s * (1 - s)."""
+        """Logistic function 1 / (1 + e**-x); d/dx = s * (1 - s).
+
+        >>> import chainrule as cr
+        >>> x = cr.Scalar(0.0)
+        >>> y = x.sigmoid()
+        >>> y.backward()
+        >>> y.data, x.grad                              # s(0) = 0.5, s'(0) = s(1 - s) = 0.25
+        (0.5, 0.25)
+        """
         x = self.data
         # two forms so that exp never overflows: exp(-x) for x >= 0, exp(x) below
         if x >= 0.0:
@@ -336,7 +407,14 @@ class Scalar:
         return _node(s, "sigmoid", self, s * (1.0 - s))
 
     def relu(self) -> Scalar:
-        """max(0, x); the derivative is 1 above 0 and 0 at or below it (as in PyTorch)."""
+        """max(0, x); the derivative is 1 above 0 and 0 at or below it (as in PyTorch).
+
+        >>> import chainrule as cr
+        >>> a, b = cr.Scalar(-1.0), cr.Scalar(2.0)
+        >>> (a.relu() + b.relu()).backward()
+        >>> a.grad, b.grad                              # 0 where x < 0, 1 where x > 0
+        (0.0, 1.0)
+        """
         x = self.data
         if x > 0.0:
             return _node(x, "relu", self, 1.0)

@@ -39,6 +39,11 @@ class Surface:
     ``domain`` is one (low, high) range per variable, for plots; ``minima`` the points of
     the global minimum (empty when there is none: the lesson says why), ``minimum`` the
     value there (None when there is none); ``start`` a starting point that shows the lesson.
+
+    >>> import chainrule as cr
+    >>> bowl = cr.surfaces.get("bowl")
+    >>> bowl.variables, bowl.minima, bowl(3.0, 4.0)
+    (('x', 'y'), ((0.0, 0.0),), 25.0)
     """
 
     name: str
@@ -71,7 +76,12 @@ class Surface:
         return self.formula(**dict(zip(self.variables, coordinates)))
 
     def grad(self, *point) -> tuple:
-        """The gradient at ``point``, one entry per variable (floats, or arrays for grids)."""
+        """The gradient at ``point``, one entry per variable (floats, or arrays for grids).
+
+        >>> import chainrule as cr
+        >>> cr.surfaces.get("bowl").grad(3.0, 4.0)     # (2x, 2y)
+        (6.0, 8.0)
+        """
         coordinates = self._unpack(point)
         by_name = self.formula.grad(**dict(zip(self.variables, coordinates)))
         return tuple(by_name[name] for name in self.variables)
@@ -309,7 +319,14 @@ SURFACES = MappingProxyType({surface.name: surface for surface in _ALL})
 
 
 def names() -> tuple[str, ...]:
-    """The names of all surfaces, in the registry's order."""
+    """The names of all surfaces, in the registry's order.
+
+    >>> import chainrule as cr
+    >>> cr.surfaces.names()[:3]
+    ('bowl', 'ellipse', 'rosenbrock')
+    >>> "rosenbrock" in cr.surfaces.names()
+    True
+    """
     return tuple(SURFACES)
 
 

@@ -34,6 +34,13 @@ class Tensor:
 
     Create one with ``cr.tensor`` (or ``cr.zeros``, ``cr.randn``, ...). ``requires_grad=True``
     makes operations on it recorded; after ``backward()`` its ``.grad`` holds the gradient.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+    >>> y = (x * x).sum()
+    >>> y.backward()
+    >>> x.grad                                      # d(sum x^2)/dx = 2x
+    tensor([2., 4.])
     """
 
     # data: the ndarray. grad: a Tensor or None. _node: the recorded operation that made this
@@ -111,11 +118,23 @@ class Tensor:
             self._extras()["label"] = name
 
     def vjp(self, g) -> tuple:
-        """What the chain rule sends to each input of this tensor's op when ``g`` arrives here."""
+        """What the chain rule sends to each input of this tensor's op when ``g`` arrives here.
+
+        >>> import chainrule as cr
+        >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+        >>> (x * 3).vjp(cr.tensor([1.0, 1.0]))          # 3 * g to x; None to the constant 3
+        (array([3., 3.], dtype=float32), None)
+        """
         return self._node.vjp(g) if self._node is not None else ()
 
     def local_grads(self) -> tuple:
-        """Tensors have Jacobians, not numbers, as local derivatives: see ``vjp``."""
+        """Tensors have Jacobians, not numbers, as local derivatives: see ``vjp``.
+
+        >>> import chainrule as cr
+        >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+        >>> (x * x).local_grads()                       # one None per parent (x, twice)
+        (None, None)
+        """
         return tuple(None for _ in self.parents)
 
     # -- basic attributes ------------------------------------------------------------------
@@ -137,19 +156,39 @@ class Tensor:
         return self.data.size
 
     def numel(self) -> int:
-        """The number of elements (PyTorch's name for ``size``)."""
+        """The number of elements (PyTorch's name for ``size``).
+
+        >>> import chainrule as cr
+        >>> cr.zeros((2, 3)).numel()
+        6
+        """
         return self.data.size
 
     def dim(self) -> int:
-        """The number of dimensions (PyTorch's name for ``ndim``)."""
+        """The number of dimensions (PyTorch's name for ``ndim``).
+
+        >>> import chainrule as cr
+        >>> cr.zeros((2, 3)).dim()
+        2
+        """
         return self.data.ndim
 
     def numpy(self) -> np.ndarray:
-        """The ndarray itself (shared, not copied)."""
+        """The ndarray itself (shared, not copied).
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1.0, 2.0]).numpy()
+        array([1., 2.], dtype=float32)
+        """
         return self.data
 
     def item(self) -> float | int | bool:
-        """The value of a one-element tensor as a Python number."""
+        """The value of a one-element tensor as a Python number.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([[2.5]]).item()
+        2.5
+        """
         if self.data.size != 1:
             raise ValueError(
                 f"item() needs a tensor with one element, this one has shape {self.shape}"
@@ -157,6 +196,12 @@ class Tensor:
         return self.data.item()
 
     def tolist(self):
+        """The values as nested Python lists of numbers.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([[1.0, 2.0], [3.0, 4.0]]).tolist()
+        [[1.0, 2.0], [3.0, 4.0]]
+        """
         return self.data.tolist()
 
     def __len__(self) -> int:
@@ -208,7 +253,13 @@ class Tensor:
         return self._node is None
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        """Start (or stop) recording operations on this tensor; returns it."""
+        """Start (or stop) recording operations on this tensor; returns it.
+
+        >>> import chainrule as cr
+        >>> w = cr.zeros(2).requires_grad_()
+        >>> w.requires_grad, w.is_leaf
+        (True, True)
+        """
         if requires_grad and not np.issubdtype(self.data.dtype, np.inexact):
             raise TypeError(
                 f"only floating-point tensors can require grad; this one is {self.data.dtype} "
@@ -222,11 +273,27 @@ class Tensor:
         return self
 
     def detach(self) -> Tensor:
-        """The same data, cut from the graph (shared, not copied)."""
+        """The same data, cut from the graph (shared, not copied).
+
+        >>> import chainrule as cr
+        >>> x = cr.tensor([2.0], requires_grad=True)
+        >>> d = (x * 3).detach()                        # the same numbers, cut from the graph
+        >>> d, d.requires_grad
+        (tensor([6.]), False)
+        """
         return Tensor._wrap(self.data)
 
     def retain_grad(self) -> None:
-        """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep theirs)."""
+        """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep theirs).
+
+        >>> import chainrule as cr
+        >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+        >>> h = x * x
+        >>> h.retain_grad()
+        >>> (3 * h).sum().backward()
+        >>> h.grad, x.grad                              # d/dh = 3; d/dx = 3 * 2x
+        (tensor([3., 3.]), tensor([ 6., 12.]))
+        """
         if not self.requires_grad:
             raise RuntimeError("retain_grad() on a tensor that does not require grad")
         if self._node is not None:  # the node reaches its tensor weakly: no cycle
@@ -234,7 +301,15 @@ class Tensor:
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned Tensor
-        replaces the gradient. Returns a handle whose ``remove()`` takes the hook away."""
+        replaces the gradient. Returns a handle whose ``remove()`` takes the hook away.
+
+        >>> import chainrule as cr
+        >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+        >>> handle = x.register_hook(lambda grad: print("grad:", grad))
+        >>> (x * 3).sum().backward()
+        grad: tensor([3., 3.])
+        >>> handle.remove()
+        """
         if not self.requires_grad:
             raise RuntimeError("register_hook() on a tensor that does not require grad")
         if self._node is not None:
@@ -252,6 +327,12 @@ class Tensor:
         ``gradient`` (a Tensor or ndarray of this tensor's shape) is needed unless this tensor
         has one element. ``create_graph=True`` records the backward pass, so the gradients
         can be differentiated again.
+
+        >>> import chainrule as cr
+        >>> x = cr.tensor([1.0, -2.0], requires_grad=True)
+        >>> (3 * x).backward(gradient=cr.tensor([1.0, 1.0]))  # not a scalar: give a gradient
+        >>> x.grad
+        tensor([3., 3.])
         """
         from chainrule.autograd import backward
 
@@ -273,7 +354,12 @@ class Tensor:
             )
 
     def zero_(self) -> Tensor:
-        """Fill with zeros in place (outside the graph); returns the tensor."""
+        """Fill with zeros in place (outside the graph); returns the tensor.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1.0, 2.0]).zero_()
+        tensor([0., 0.])
+        """
         self.data[...] = 0
         return self
 
@@ -291,26 +377,46 @@ class Tensor:
         return self
 
     def sub_(self, other, alpha=1) -> Tensor:
-        """self -= alpha * other, in place; returns the tensor."""
+        """self -= alpha * other, in place; returns the tensor.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1.0, 2.0]).sub_(cr.tensor([1.0, 1.0]), alpha=0.5)   # a gradient step
+        tensor([0.5, 1.5])
+        """
         self._check_in_place("sub_")
         other = other.data if isinstance(other, Tensor) else other
         self.data -= other if alpha == 1 else _scaled(other, alpha, self.data)
         return self
 
     def mul_(self, other) -> Tensor:
-        """self *= other, in place; returns the tensor."""
+        """self *= other, in place; returns the tensor.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1.0, 2.0]).mul_(3)
+        tensor([3., 6.])
+        """
         self._check_in_place("mul_")
         self.data *= other.data if isinstance(other, Tensor) else other
         return self
 
     def div_(self, other) -> Tensor:
-        """self /= other, in place; returns the tensor."""
+        """self /= other, in place; returns the tensor.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1.0, 2.0]).div_(4)
+        tensor([0.25, 0.50])
+        """
         self._check_in_place("div_")
         self.data /= other.data if isinstance(other, Tensor) else other
         return self
 
     def copy_(self, source) -> Tensor:
-        """Overwrite the values with source's (broadcast), in place; returns the tensor."""
+        """Overwrite the values with source's (broadcast), in place; returns the tensor.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1.0, 2.0]).copy_(cr.tensor(7.0))
+        tensor([7., 7.])
+        """
         self._check_in_place("copy_")
         self.data[...] = source.data if isinstance(source, Tensor) else source
         return self

@@ -20,7 +20,7 @@ from chainrule.descent_sweep import lr_sweep
 from chainrule.scalar import Scalar
 from chainrule.table import Table
 
-__all__ = ["Stop", "derivative_at", "descent_rows", "render", "tour"]
+__all__ = ["Stop", "derivative_at", "descent_rows", "moons_history", "render", "tour"]
 
 
 @dataclass
@@ -211,8 +211,7 @@ def line_fit() -> Stop:
 
 
 def learning_rates() -> Stop:
-    rates = [0.1, 0.3, 0.5, 0.7, 0.9, 1.0, 1.1, 1.5]
-    sweep = lr_sweep(lambda w: (w - 3) ** 2, 0.0, rates, steps=20)
+    sweep = lr_sweep(lambda w: (w - 3) ** 2, 0.0, LEARNING_RATES, steps=20)
     return Stop(
         "9. What if the learning rate were 0.7? L(w) = (w - 3)^2 from w = 0, 20 steps",
         [
@@ -224,9 +223,8 @@ def learning_rates() -> Stop:
     )
 
 
-def training() -> Stop:
-    """A small network learns two interleaved half-moons: backpropagation through layers,
-    and an optimizer's steps, as in training any network."""
+def moons_history():
+    """The training run of stop 10: ``cr.nn.fit``'s History of a small network on the moons."""
     from chainrule import data, nn, optim
     from chainrule.creation import manual_seed
 
@@ -237,7 +235,16 @@ def training() -> Stop:
     )
     model = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 2))
     optimizer = optim.SGD(model.parameters(), lr=0.3, momentum=0.9)
-    history = nn.fit(model, nn.CrossEntropyLoss(), optimizer, loader, epochs=20, progress=False)
+    return nn.fit(model, nn.CrossEntropyLoss(), optimizer, loader, epochs=20, progress=False)
+
+
+LEARNING_RATES = [0.1, 0.3, 0.5, 0.7, 0.9, 1.0, 1.1, 1.5]
+
+
+def training() -> Stop:
+    """A small network learns two interleaved half-moons: backpropagation through layers,
+    and an optimizer's steps, as in training any network."""
+    history = moons_history()
     rows = [
         [epoch, loss, accuracy]
         for epoch, loss, accuracy in zip(
@@ -272,14 +279,25 @@ def tour() -> list[Stop]:
     ]
 
 
-def render(markdown: bool = False) -> str:
-    """The whole tour as text for a terminal, or as Markdown."""
+def render(markdown: bool = False, pictures: dict | None = None) -> str:
+    """The whole tour as text for a terminal, or as Markdown.
+
+    ``pictures`` maps a stop's number (1 for the first) to the paths of its pictures, shown
+    under its table (as images in Markdown).
+
+    >>> "picture: tangent.png" in render(pictures={1: ["tangent.png"]})
+    True
+    """
     parts = []
-    for stop in tour():
+    for number, stop in enumerate(tour(), start=1):
+        paths = [str(path) for path in (pictures or {}).get(number, [])]
         if markdown:
             body = [f"## {stop.title}", "", *stop.lines, "", stop.table.markdown()]
+            body += [f"\n![{stop.title}]({path})" for path in paths]
             parts.append("\n".join(body))
         else:
             rule = "=" * len(stop.title)
-            parts.append("\n".join([stop.title, rule, *stop.lines, "", stop.table.text()]))
+            body = [stop.title, rule, *stop.lines, "", stop.table.text()]
+            body += [f"picture: {path}" for path in paths]
+            parts.append("\n".join(body))
     return "\n\n".join(parts) + "\n"

@@ -57,6 +57,12 @@ class TensorDataset(Dataset):
 
     Takes ndarrays or Tensors (their data, detached), all with the same first-axis length.
     Arrays keep their dtype, as in ``cr.tensor``.
+
+    >>> import chainrule as cr
+    >>> import numpy as np
+    >>> ds = cr.data.TensorDataset(np.array([[1.0], [2.0], [3.0]]), np.array([0, 1, 1]))
+    >>> len(ds), ds[1]
+    (3, (tensor([2.], dtype=float64), tensor(1)))
     """
 
     def __init__(self, *tensors):

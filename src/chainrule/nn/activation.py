@@ -31,7 +31,12 @@ __all__ = [
 
 
 class ReLU(Module):
-    """max(x, 0)."""
+    """max(x, 0).
+
+    >>> import chainrule as cr
+    >>> cr.nn.ReLU()(cr.tensor([-1.0, 0.0, 2.0]))
+    tensor([0., 0., 2.])
+    """
 
     def __init__(self, inplace: bool = False):
         super().__init__()
@@ -45,7 +50,12 @@ class ReLU(Module):
 
 
 class LeakyReLU(Module):
-    """x for x > 0, negative_slope * x otherwise."""
+    """x for x > 0, negative_slope * x otherwise.
+
+    >>> import chainrule as cr
+    >>> cr.nn.LeakyReLU(0.1)(cr.tensor([-2.0, 3.0]))
+    tensor([-0.2,  3.0])
+    """
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__()
@@ -60,7 +70,12 @@ class LeakyReLU(Module):
 
 
 class ELU(Module):
-    """x for x > 0, alpha * (exp(x) - 1) otherwise."""
+    """x for x > 0, alpha * (exp(x) - 1) otherwise.
+
+    >>> import chainrule as cr
+    >>> cr.nn.ELU()(cr.tensor([-1.0, 0.0, 1.0]))           # alpha (e^x - 1) below 0
+    tensor([-0.6321,  0.0000,  1.0000])
+    """
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False):
         super().__init__()
@@ -75,7 +90,12 @@ class ELU(Module):
 
 
 class GELU(Module):
-    """x * Phi(x) (exact), or its tanh approximation with ``approximate="tanh"``."""
+    """x * Phi(x) (exact), or its tanh approximation with ``approximate="tanh"``.
+
+    >>> import chainrule as cr
+    >>> cr.nn.GELU()(cr.tensor([-1.0, 0.0, 1.0]))
+    tensor([-0.1587,  0.0000,  0.8413])
+    """
 
     def __init__(self, approximate: str = "none"):
         super().__init__()
@@ -91,7 +111,12 @@ class GELU(Module):
 
 
 class SiLU(Module):
-    """x * sigmoid(x)."""
+    """x * sigmoid(x).
+
+    >>> import chainrule as cr
+    >>> cr.nn.SiLU()(cr.tensor([0.0, 1.0]))                # x sigmoid(x)
+    tensor([0.0000, 0.7311])
+    """
 
     def __init__(self, inplace: bool = False):
         super().__init__()
@@ -105,21 +130,36 @@ class SiLU(Module):
 
 
 class Tanh(Module):
-    """The hyperbolic tangent."""
+    """The hyperbolic tangent.
+
+    >>> import chainrule as cr
+    >>> cr.nn.Tanh()(cr.tensor([0.0, 1.0]))
+    tensor([0.0000, 0.7616])
+    """
 
     def forward(self, input):
         return F.tanh(input)
 
 
 class Sigmoid(Module):
-    """1 / (1 + exp(-x))."""
+    """1 / (1 + exp(-x)).
+
+    >>> import chainrule as cr
+    >>> cr.nn.Sigmoid()(cr.tensor([0.0, 2.0]))
+    tensor([0.5000, 0.8808])
+    """
 
     def forward(self, input):
         return F.sigmoid(input)
 
 
 class Softplus(Module):
-    """log(1 + exp(beta x)) / beta, linear above ``threshold``."""
+    """log(1 + exp(beta x)) / beta, linear above ``threshold``.
+
+    >>> import chainrule as cr
+    >>> cr.nn.Softplus()(cr.tensor([0.0]))                 # log(1 + e^0) = log 2
+    tensor([0.6931])
+    """
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0):
         super().__init__()
@@ -134,7 +174,13 @@ class Softplus(Module):
 
 
 class Softmax(Module):
-    """exp(x) / sum(exp(x)) along ``dim``."""
+    """exp(x) / sum(exp(x)) along ``dim``.
+
+    >>> import chainrule as cr
+    >>> cr.nn.Softmax(dim=1)(cr.tensor([[0.0, 0.0], [0.0, 1.0]]))
+    tensor([[0.5000, 0.5000],
+            [0.2689, 0.7311]])
+    """
 
     def __init__(self, dim: int | None = None):
         super().__init__()
@@ -148,7 +194,12 @@ class Softmax(Module):
 
 
 class LogSoftmax(Module):
-    """x - logsumexp(x) along ``dim``."""
+    """x - logsumexp(x) along ``dim``.
+
+    >>> import chainrule as cr
+    >>> cr.nn.LogSoftmax(dim=1)(cr.tensor([[0.0, 0.0]]))   # log(1/2)
+    tensor([[-0.6931, -0.6931]])
+    """
 
     def __init__(self, dim: int | None = None):
         super().__init__()

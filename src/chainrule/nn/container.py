@@ -41,6 +41,11 @@ class Sequential(Module):
     """Modules applied one after the other: ``Sequential(a, b, c)(x) == c(b(a(x)))``.
 
     Also built from an OrderedDict of name -> module, whose names then name the parameters.
+
+    >>> import chainrule as cr
+    >>> model = cr.nn.Sequential(cr.nn.Linear(2, 4), cr.nn.ReLU(), cr.nn.Linear(4, 1))
+    >>> model(cr.zeros(8, 2)).shape, len(model), type(model[1]).__name__
+    ((8, 1), 3, 'ReLU')
     """
 
     def __init__(self, *args):
@@ -111,7 +116,13 @@ class Sequential(Module):
 
 
 class ModuleList(Module):
-    """A list of modules whose parameters are registered (a plain list would hide them)."""
+    """A list of modules whose parameters are registered (a plain list would hide them).
+
+    >>> import chainrule as cr
+    >>> layers = cr.nn.ModuleList([cr.nn.Linear(2, 2) for _ in range(3)])
+    >>> len(layers), len(list(layers.parameters()))  # every layer's weight and bias is registered
+    (3, 6)
+    """
 
     def __init__(self, modules: Iterable[Module] | None = None):
         super().__init__()
@@ -178,7 +189,13 @@ class ModuleList(Module):
 
 
 class ModuleDict(Module):
-    """A dict of modules whose parameters are registered, in insertion order."""
+    """A dict of modules whose parameters are registered, in insertion order.
+
+    >>> import chainrule as cr
+    >>> heads = cr.nn.ModuleDict({"a": cr.nn.Linear(2, 1), "b": cr.nn.Linear(2, 3)})
+    >>> sorted(heads.keys()), heads["b"](cr.zeros(1, 2)).shape
+    (['a', 'b'], (1, 3))
+    """
 
     def __init__(self, modules: Mapping[str, Module] | Iterable | None = None):
         super().__init__()

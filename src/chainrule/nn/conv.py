@@ -26,7 +26,13 @@ __all__ = ["Conv2d"]
 
 
 class Conv2d(Module):
-    """2-D convolution over (N, C, H, W) inputs (or unbatched (C, H, W))."""
+    """2-D convolution over (N, C, H, W) inputs (or unbatched (C, H, W)).
+
+    >>> import chainrule as cr
+    >>> conv = cr.nn.Conv2d(1, 4, kernel_size=3, padding=1)
+    >>> conv(cr.zeros(2, 1, 8, 8)).shape                   # (batch, channels, height, width)
+    (2, 4, 8, 8)
+    """
 
     def __init__(
         self,

@@ -21,7 +21,14 @@ __all__ = ["Dropout"]
 
 
 class Dropout(Module):
-    """Randomly zero elements with probability ``p`` while training."""
+    """Randomly zero elements with probability ``p`` while training.
+
+    >>> import chainrule as cr
+    >>> _ = cr.manual_seed(0)
+    >>> y = cr.nn.Dropout(0.5)(cr.ones(1000))              # training mode: zeros, the rest doubled
+    >>> sorted(set(y.tolist())), bool(0.4 < float((y == 0).mean()) < 0.6)
+    ([0.0, 2.0], True)
+    """
 
     def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()

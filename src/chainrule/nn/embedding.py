@@ -24,7 +24,13 @@ __all__ = ["Embedding"]
 
 
 class Embedding(Module):
-    """A lookup table of ``num_embeddings`` vectors of size ``embedding_dim``."""
+    """A lookup table of ``num_embeddings`` vectors of size ``embedding_dim``.
+
+    >>> import chainrule as cr
+    >>> emb = cr.nn.Embedding(10, 3)                       # 10 rows of 3 numbers
+    >>> emb(cr.tensor([1, 4, 1])).shape
+    (3, 3)
+    """
 
     def __init__(
         self,

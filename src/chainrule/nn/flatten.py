@@ -14,7 +14,12 @@ __all__ = ["Flatten", "Unflatten"]
 
 
 class Flatten(Module):
-    """Axes start_dim..end_dim merged into one."""
+    """Axes start_dim..end_dim merged into one.
+
+    >>> import chainrule as cr
+    >>> cr.nn.Flatten()(cr.zeros(4, 2, 3, 3)).shape        # keeps the batch dimension
+    (4, 18)
+    """
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1):
         super().__init__()
@@ -29,7 +34,12 @@ class Flatten(Module):
 
 
 class Unflatten(Module):
-    """Axis ``dim`` split into ``unflattened_size``: the inverse of Flatten."""
+    """Axis ``dim`` split into ``unflattened_size``: the inverse of Flatten.
+
+    >>> import chainrule as cr
+    >>> cr.nn.Unflatten(1, (2, 3))(cr.zeros(4, 6)).shape
+    (4, 2, 3)
+    """
 
     def __init__(self, dim: int, unflattened_size):
         super().__init__()

@@ -95,13 +95,32 @@ def _batched(x, op: str, unbatched_ndim: int = 3):
 
 
 def linear(input, weight, bias=None):
-    """input @ weight.T + bias, weight of shape (out_features, in_features)."""
+    """input @ weight.T + bias, weight of shape (out_features, in_features).
+
+    >>> import chainrule as cr
+    >>> import chainrule.nn.functional as F
+    >>> x = cr.tensor([[1.0, 2.0]])                 # one sample, 2 features
+    >>> w = cr.tensor([[1.0, 1.0], [0.0, 1.0], [2.0, 0.0]])   # 3 outputs
+    >>> F.linear(x, w, cr.tensor([0.5, 0.0, 0.0]))
+    tensor([[3.5, 2.0, 2.0]])
+    """
     return _nn.linear(input, weight, bias)
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation) of input (N, C, H, W) or (C, H, W) with weight
-    (O, C / groups, kh, kw). ``padding`` is an int, a pair, ``"valid"`` or ``"same"``."""
+    (O, C / groups, kh, kw). ``padding`` is an int, a pair, ``"valid"`` or ``"same"``.
+
+    >>> import chainrule as cr
+    >>> import chainrule.nn.functional as F
+    >>> image = cr.arange(16.0).reshape(1, 1, 4, 4)  # 0 .. 15, row by row
+    >>> F.conv2d(image, cr.ones((1, 1, 2, 2)))      # the sum of each 2x2 window
+    tensor([[[[10., 14., 18.],
+              [26., 30., 34.],
+              [42., 46., 50.]]]])
+    >>> F.conv2d(image, cr.ones((1, 1, 3, 3)), padding="same").shape
+    (1, 1, 4, 4)
+    """
     stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
     if not isinstance(groups, int) or groups < 1:
         raise ValueError(f"conv2d: groups must be a positive int, got {groups!r}")
@@ -142,7 +161,15 @@ def max_pool2d(
     return_indices: bool = False,
 ):
     """The largest value of each window; ``stride`` defaults to ``kernel_size``. With
-    ``return_indices``, also each maximum's flat index in its H * W input plane."""
+    ``return_indices``, also each maximum's flat index in its H * W input plane.
+
+    >>> import chainrule as cr
+    >>> import chainrule.nn.functional as F
+    >>> image = cr.arange(16.0).reshape(1, 1, 4, 4)  # 0 .. 15, row by row
+    >>> F.max_pool2d(image, 2)                      # the bottom-right of each 2x2 block
+    tensor([[[[ 5.,  7.],
+              [13., 15.]]]])
+    """
     kernel, stride, padding, dilation = _pool_args(kernel_size, stride, padding, dilation)
     geometry = {"kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation}
     out = _pool.max_pool2d(input, ceil_mode=bool(ceil_mode), **geometry)
@@ -161,7 +188,15 @@ def avg_pool2d(
     count_include_pad: bool = True,
     divisor_override=None,
 ):
-    """The mean of each window; ``stride`` defaults to ``kernel_size``."""
+    """The mean of each window; ``stride`` defaults to ``kernel_size``.
+
+    >>> import chainrule as cr
+    >>> import chainrule.nn.functional as F
+    >>> image = cr.arange(16.0).reshape(1, 1, 4, 4)  # 0 .. 15, row by row
+    >>> F.avg_pool2d(image, 2)                      # the mean of each 2x2 block
+    tensor([[[[ 2.5,  4.5],
+              [10.5, 12.5]]]])
+    """
     kernel, stride, padding, _ = _pool_args(kernel_size, stride, padding, 1)
     if divisor_override is not None and divisor_override <= 0:
         raise ValueError(f"avg_pool2d: divisor_override must be positive, got {divisor_override}")
@@ -180,38 +215,94 @@ def avg_pool2d(
 
 
 def relu(input, inplace: bool = False):
-    """max(x, 0). (``inplace`` is accepted for PyTorch's signature; the result is new.)"""
+    """max(x, 0). (``inplace`` is accepted for PyTorch's signature; the result is new.)
+
+    >>> import chainrule as cr
+    >>> import chainrule.nn.functional as F
+    >>> F.relu(cr.tensor([-2.0, 0.0, 3.0]))
+    tensor([0., 0., 3.])
+    """
     return ops.relu(input)
 
 
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
+    """x above 0, negative_slope * x below.
+
+    >>> import chainrule as cr
+    >>> import chainrule.nn.functional as F
+    >>> F.leaky_relu(cr.tensor([-2.0, 3.0]), 0.5)
+    tensor([-1.,  3.])
+    """
     return ops.leaky_relu(input, negative_slope)
 
 
 def elu(input, alpha: float = 1.0, inplace: bool = False):
+    """x above 0, alpha * (exp(x) - 1) below.
+
+    >>> import chainrule as cr
+    >>> import chainrule.nn.functional as F
+    >>> F.elu(cr.tensor([-1.0, 3.0]))               # e**-1 - 1 below 0
+    tensor([-0.6321,  3.0000])
+    """
     return ops.elu(input, alpha)
 
 
 def gelu(input, approximate: str = "none"):
-    """x * Phi(x), exact (erf) by default, or ``approximate="tanh"``."""
+    """x * Phi(x), exact (erf) by default, or ``approximate="tanh"``.
+
+    >>> import chainrule as cr
+    >>> import chainrule.nn.functional as F
+    >>> F.gelu(cr.tensor([0.0, 1.0]))               # 1 * P(N(0, 1) < 1) = 0.8413
+    tensor([0.0000, 0.8413])
+    """
     return ops.gelu(input, approximate)
 
 
 def silu(input, inplace: bool = False):
-    """x * sigmoid(x) (the swish)."""
+    """x * sigmoid(x) (the swish).
+
+    >>> import chainrule as cr
+    >>> import chainrule.nn.functional as F
+    >>> x = cr.tensor([0.0], requires_grad=True)
+    >>> F.silu(x).sum().backward()
+    >>> x.grad                                      # sigmoid(0) + 0 * sigmoid'(0)
+    tensor([0.5])
+    """
     return input * ops.sigmoid(input)
 
 
 def tanh(input):
+    """Hyperbolic tangent.
+
+    >>> import chainrule as cr
+    >>> import chainrule.nn.functional as F
+    >>> x = cr.tensor([0.0], requires_grad=True)
+    >>> F.tanh(x).sum().backward()
+    >>> x.grad                                      # 1 - tanh(0)**2
+    tensor([1.])
+    """
     return ops.tanh(input)
 
 
 def sigmoid(input):
+    """1 / (1 + exp(-x)), without overflow.
+
+    >>> import chainrule as cr
+    >>> import chainrule.nn.functional as F
+    >>> F.sigmoid(cr.tensor([0.0, -1000.0]))
+    tensor([0.5, 0.0])
+    """
     return ops.sigmoid(input)
 
 
 def softplus(input, beta: float = 1.0, threshold: float = 20.0):
-    """log(1 + exp(beta x)) / beta, linear above ``threshold``."""
+    """log(1 + exp(beta x)) / beta, linear above ``threshold``.
+
+    >>> import chainrule as cr
+    >>> import chainrule.nn.functional as F
+    >>> F.softplus(cr.tensor([0.0, 100.0]))         # log 2; and x itself for large x
+    tensor([  0.6931, 100.0000])
+    """
     return ops.softplus(input, beta, threshold)
 
 
@@ -225,7 +316,13 @@ def _softmax_dim(ndim: int, name: str) -> int:
 
 
 def softmax(input, dim=None, dtype=None):
-    """exp(x) / sum(exp(x)) along ``dim``, without overflow."""
+    """exp(x) / sum(exp(x)) along ``dim``, without overflow.
+
+    >>> import chainrule as cr
+    >>> import chainrule.nn.functional as F
+    >>> F.softmax(cr.tensor([[0.0, 0.0], [1.0, 3.0]]), dim=1).sum(dim=1)   # each row sums to 1
+    tensor([1., 1.])
+    """
     if dtype is not None:
         input = ops.astype(input, np.dtype(dtype))
     if dim is None:
@@ -234,7 +331,13 @@ def softmax(input, dim=None, dtype=None):
 
 
 def log_softmax(input, dim=None, dtype=None):
-    """x - logsumexp(x) along ``dim``, without overflow."""
+    """x - logsumexp(x) along ``dim``, without overflow.
+
+    >>> import chainrule as cr
+    >>> import chainrule.nn.functional as F
+    >>> F.log_softmax(cr.tensor([[0.0, 0.0]]), dim=1)   # log(1/2) each
+    tensor([[-0.6931, -0.6931]])
+    """
     if dtype is not None:
         input = ops.astype(input, np.dtype(dtype))
     if dim is None:
@@ -248,7 +351,16 @@ def log_softmax(input, dim=None, dtype=None):
 def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):
     """Zero each element with probability p and scale the rest by 1 / (1 - p) (inverted
     dropout), drawing from the generator ``cr.manual_seed`` sets; the identity unless
-    ``training``."""
+    ``training``.
+
+    >>> import chainrule as cr
+    >>> import chainrule.nn.functional as F
+    >>> _ = cr.manual_seed(0)
+    >>> F.dropout(cr.ones(6), p=0.5)                # the kept ones doubled: the mean stays 1
+    tensor([2., 2., 2., 0., 0., 0.])
+    >>> F.dropout(cr.ones(3), p=0.5, training=False)
+    tensor([1., 1., 1.])
+    """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
@@ -278,7 +390,18 @@ def batch_norm(
 ):
     """Normalise each channel (axis 1) by its mean and variance: the batch's in training
     (updating the running statistics in place, with the unbiased variance, as PyTorch), the
-    running ones otherwise. Then scale by weight and shift by bias, per channel."""
+    running ones otherwise. Then scale by weight and shift by bias, per channel.
+
+    >>> import chainrule as cr
+    >>> import chainrule.nn.functional as F
+    >>> x = cr.tensor([[1.0], [3.0]])               # 2 samples, 1 channel: mean 2, variance 1
+    >>> running_mean, running_var = cr.zeros(1), cr.ones(1)
+    >>> F.batch_norm(x, running_mean, running_var, training=True)
+    tensor([[-1.],
+            [ 1.]])
+    >>> running_mean, running_var                   # moved 10% of the way to 2 and to 2
+    (tensor([0.2]), tensor([1.1]))
+    """
     x = input
     shape = np.shape(raw(x))
     if len(shape) < 2:
@@ -323,7 +446,14 @@ def _update_running(running, batch_value: np.ndarray, factor: float, correction:
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
     """Normalise over the trailing ``normalized_shape`` axes of each sample (biased
-    variance), then scale by weight and shift by bias (both of normalized_shape)."""
+    variance), then scale by weight and shift by bias (both of normalized_shape).
+
+    >>> import chainrule as cr
+    >>> import chainrule.nn.functional as F
+    >>> F.layer_norm(cr.tensor([[1.0, 3.0], [10.0, 30.0]]), 2)   # each row: mean 0, variance 1
+    tensor([[-1.,  1.],
+            [-1.,  1.]])
+    """
     normalized_shape = (
         (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     )
@@ -360,7 +490,17 @@ def embedding(
 ):
     """Rows of ``weight`` at the integer indices ``input``; the row ``padding_idx`` gets no
     gradient. With ``max_norm``, rows looked up whose norm exceeds it are first scaled down
-    to it, in place (PyTorch's renorm)."""
+    to it, in place (PyTorch's renorm).
+
+    >>> import chainrule as cr
+    >>> import chainrule.nn.functional as F
+    >>> table = cr.tensor([[0.0, 0.0], [1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    >>> F.embedding(cr.tensor([2, 0, 2]), table).sum().backward()
+    >>> table.grad                                  # row 2 looked up twice, row 1 never
+    tensor([[1., 1.],
+            [0., 0.],
+            [2., 2.]])
+    """
     if scale_grad_by_freq or sparse:
         raise NotImplementedError("embedding: scale_grad_by_freq and sparse are not supported")
     indices = np.asarray(raw(input))
@@ -403,7 +543,16 @@ def one_hot(tensor, num_classes: int = -1) -> Tensor:
 
 
 def pad(input, pad, mode: str = "constant", value=None):
-    """PyTorch's pad: ``pad`` lists (before, after) pairs from the last axis backwards."""
+    """PyTorch's pad: ``pad`` lists (before, after) pairs from the last axis backwards.
+
+    >>> import chainrule as cr
+    >>> import chainrule.nn.functional as F
+    >>> x = cr.tensor([[1.0, 2.0]])
+    >>> F.pad(x, (1, 1))                            # the last axis: one zero on each side
+    tensor([[0., 1., 2., 0.]])
+    >>> F.pad(x, (0, 0, 1, 0)).shape                # then the axis before it: one row on top
+    (2, 2)
+    """
     if mode != "constant":
         raise NotImplementedError(f"pad: only mode='constant' is supported, got {mode!r}")
     pad = tuple(pad)

@@ -33,6 +33,13 @@ class History:
     (``history.val_accuracy``); ``grad_norms`` maps each parameter's name (``"0.weight"``)
     to its gradient's L2 norm, averaged over the epoch's batches. ``interrupted`` is True
     when Ctrl-C stopped the run; the lists then hold the epochs completed before it.
+
+    >>> import chainrule as cr
+    >>> history = cr.nn.History()
+    >>> history.record(train_loss=0.9, lr=0.1, grad_norms={"0.weight": 2.0})
+    >>> history.record(train_loss=0.5, lr=0.1, grad_norms={"0.weight": 1.0})
+    >>> history.train_loss, history.epochs
+    ([0.9, 0.5], [1, 2])
     """
 
     def __init__(self):
@@ -54,7 +61,14 @@ class History:
         val_loss: float | None = None,
         seconds: float = 0.0,
     ) -> None:
-        """Append one epoch's figures."""
+        """Append one epoch's figures.
+
+        >>> import chainrule as cr
+        >>> history = cr.nn.History()
+        >>> history.record(0.9, lr=0.1, grad_norms={"w": 2.0}, metrics={"train_accuracy": 0.6})
+        >>> history.metrics
+        {'train_accuracy': [0.6]}
+        """
         self.epochs.append(len(self.epochs) + 1)
         self.train_loss.append(float(train_loss))
         if val_loss is not None:
@@ -79,7 +93,14 @@ class History:
         return len(self.epochs)
 
     def columns(self) -> dict[str, list[float]]:
-        """The per-epoch series shown in ``table()``: losses, metrics, lr, by name."""
+        """The per-epoch series shown in ``table()``: losses, metrics, lr, by name.
+
+        >>> import chainrule as cr
+        >>> history = cr.nn.History()
+        >>> history.record(train_loss=0.9, lr=0.1, grad_norms={"w": 2.0})
+        >>> history.columns()
+        {'train_loss': [0.9], 'lr': [0.1]}
+        """
         series = {"train_loss": self.train_loss}
         if self.val_loss:
             series["val_loss"] = self.val_loss
@@ -88,7 +109,18 @@ class History:
         return series
 
     def table(self) -> Table:
-        """One row per epoch: losses, metrics and learning rate."""
+        """One row per epoch: losses, metrics and learning rate.
+
+        >>> import chainrule as cr
+        >>> history = cr.nn.History()
+        >>> history.record(train_loss=0.9, lr=0.1, grad_norms={"w": 2.0})
+        >>> history.record(train_loss=0.5, lr=0.1, grad_norms={"w": 1.0})
+        >>> print(history.table())
+        epoch  train_loss   lr
+        -----  ----------  ---
+            1         0.9  0.1
+            2         0.5  0.1
+        """
         series = self.columns()
         rows = [
             [epoch, *(values[i] for values in series.values())]
@@ -98,7 +130,15 @@ class History:
         return Table(["epoch", *series], rows, notes=notes)
 
     def to_dict(self) -> dict:
-        """Plain lists, floats and strings, ready for ``json.dumps``."""
+        """Plain lists, floats and strings, ready for ``json.dumps``.
+
+        >>> import chainrule as cr
+        >>> history = cr.nn.History()
+        >>> history.record(train_loss=0.9, lr=0.1, grad_norms={"w": 2.0})
+        >>> sorted(history.to_dict())  # doctest: +NORMALIZE_WHITESPACE
+        ['epochs', 'grad_norms', 'interrupted', 'lr', 'metrics', 'seconds', 'train_loss',
+         'val_loss']
+        """
         return {
             "epochs": list(self.epochs),
             "train_loss": list(self.train_loss),

@@ -111,17 +111,41 @@ def _rng(generator) -> np.random.Generator:
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
-    """Fill with samples from U(a, b)."""
+    """Fill with samples from U(a, b).
+
+    >>> import chainrule as cr
+    >>> from chainrule.nn import init
+    >>> w = cr.empty(1000)
+    >>> init.uniform_(w, -1.0, 1.0) is w            # filled in place, and returned
+    True
+    >>> bool(w.min() >= -1.0 and w.max() <= 1.0)
+    True
+    """
     return _fill(tensor, _rng(generator).uniform(a, b, tensor.shape))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
-    """Fill with samples from N(mean, std^2)."""
+    """Fill with samples from N(mean, std^2).
+
+    >>> import chainrule as cr
+    >>> from chainrule.nn import init
+    >>> _ = cr.manual_seed(0)
+    >>> w = init.normal_(cr.empty(100, 100), mean=3.0, std=0.5)
+    >>> round(w.mean().item(), 2), round(w.std().item(), 2)   # 10 000 samples
+    (3.0, 0.5)
+    """
     return _fill(tensor, _rng(generator).normal(mean, std, tensor.shape))
 
 
 def trunc_normal_(tensor: Tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None) -> Tensor:
-    """Fill with N(mean, std^2) samples redrawn until they fall in [a, b]."""
+    """Fill with N(mean, std^2) samples redrawn until they fall in [a, b].
+
+    >>> import chainrule as cr
+    >>> from chainrule.nn import init
+    >>> w = init.trunc_normal_(cr.empty(1000), std=1.0, a=-1.0, b=1.0)
+    >>> bool(w.abs().max() <= 1.0)                  # nothing beyond one std
+    True
+    """
     rng = _rng(generator)
     values = rng.normal(mean, std, tensor.shape)
     outside = (values < a) | (values > b)
@@ -132,29 +156,63 @@ def trunc_normal_(tensor: Tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=No
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
-    """Fill with ``val``."""
+    """Fill with ``val``.
+
+    >>> import chainrule as cr
+    >>> from chainrule.nn import init
+    >>> init.constant_(cr.empty(2, 3), 0.5)
+    tensor([[0.5, 0.5, 0.5],
+            [0.5, 0.5, 0.5]])
+    """
     return _fill(tensor, val)
 
 
 def zeros_(tensor: Tensor) -> Tensor:
-    """Fill with zeros."""
+    """Fill with zeros.
+
+    >>> import chainrule as cr
+    >>> from chainrule.nn import init
+    >>> init.zeros_(cr.empty(2))                    # a bias is often started here
+    tensor([0., 0.])
+    """
     return _fill(tensor, 0)
 
 
 def ones_(tensor: Tensor) -> Tensor:
-    """Fill with ones."""
+    """Fill with ones.
+
+    >>> import chainrule as cr
+    >>> from chainrule.nn import init
+    >>> init.ones_(cr.empty(2))                     # a normalisation's scale starts here
+    tensor([1., 1.])
+    """
     return _fill(tensor, 1)
 
 
 def eye_(tensor: Tensor) -> Tensor:
-    """Fill a 2-D tensor with the identity matrix."""
+    """Fill a 2-D tensor with the identity matrix.
+
+    >>> import chainrule as cr
+    >>> from chainrule.nn import init
+    >>> init.eye_(cr.empty(2, 3))
+    tensor([[1., 0., 0.],
+            [0., 1., 0.]])
+    """
     if tensor.ndim != 2:
         raise ValueError(f"eye_ needs a 2-D tensor, got shape {tensor.shape}")
     return _fill(tensor, np.eye(*tensor.shape))
 
 
 def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
-    """Fill with a (semi-)orthogonal matrix (Saxe et al. 2013), trailing axes flattened."""
+    """Fill with a (semi-)orthogonal matrix (Saxe et al. 2013), trailing axes flattened.
+
+    >>> import chainrule as cr
+    >>> from chainrule.nn import init
+    >>> import numpy as np
+    >>> w = init.orthogonal_(cr.empty(3, 5))
+    >>> np.allclose((w @ w.T).numpy(), np.eye(3), atol=1e-6)    # orthonormal rows
+    True
+    """
     if tensor.ndim < 2:
         raise ValueError(f"orthogonal_ needs at least 2 dimensions, got shape {tensor.shape}")
     rows = tensor.shape[0]
@@ -170,7 +228,14 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
 
 
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
-    """Glorot uniform: U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out))."""
+    """Glorot uniform: U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)).
+
+    >>> import chainrule as cr
+    >>> from chainrule.nn import init
+    >>> w = init.xavier_uniform_(cr.empty(20, 30))  # a = sqrt(6 / (30 + 20)) = 0.3464
+    >>> bool(w.abs().max() <= (6 / 50) ** 0.5)
+    True
+    """
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     bound = math.sqrt(3.0) * std
@@ -178,7 +243,15 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor
 
 
 def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
-    """Glorot normal: N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out))."""
+    """Glorot normal: N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out)).
+
+    >>> import chainrule as cr
+    >>> from chainrule.nn import init
+    >>> _ = cr.manual_seed(0)
+    >>> w = init.xavier_normal_(cr.empty(100, 100))
+    >>> round(w.std().item(), 2)                    # sqrt(2 / (100 + 100))
+    0.1
+    """
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     return normal_(tensor, 0.0, std, generator)
@@ -187,7 +260,14 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
 def kaiming_uniform_(
     tensor: Tensor, a: float = 0, mode="fan_in", nonlinearity="leaky_relu", generator=None
 ) -> Tensor:
-    """He uniform: U(-b, b), b = gain * sqrt(3 / fan), gain = calculate_gain(nonlinearity, a)."""
+    """He uniform: U(-b, b), b = gain * sqrt(3 / fan), gain = calculate_gain(nonlinearity, a).
+
+    >>> import chainrule as cr
+    >>> from chainrule.nn import init
+    >>> w = init.kaiming_uniform_(cr.empty(100, 24), nonlinearity="relu")
+    >>> bool(w.abs().max() <= 0.5)                  # b = sqrt(2) * sqrt(3 / 24) = 1/2
+    True
+    """
     if 0 in tensor.shape:
         return tensor  # nothing to fill (PyTorch warns and returns)
     fan = _calculate_correct_fan(tensor, mode)
@@ -199,7 +279,15 @@ def kaiming_uniform_(
 def kaiming_normal_(
     tensor: Tensor, a: float = 0, mode="fan_in", nonlinearity="leaky_relu", generator=None
 ) -> Tensor:
-    """He normal: N(0, std^2), std = gain / sqrt(fan)."""
+    """He normal: N(0, std^2), std = gain / sqrt(fan).
+
+    >>> import chainrule as cr
+    >>> from chainrule.nn import init
+    >>> _ = cr.manual_seed(0)
+    >>> w = init.kaiming_normal_(cr.empty(500, 200), nonlinearity="relu")
+    >>> round(w.std().item(), 2)                    # sqrt(2) / sqrt(200)
+    0.1
+    """
     if 0 in tensor.shape:
         return tensor
     fan = _calculate_correct_fan(tensor, mode)

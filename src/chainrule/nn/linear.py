@@ -50,7 +50,12 @@ def uniform_bias_(bias: Tensor, fan_in: int) -> None:
 
 
 class Identity(Module):
-    """Returns its input (a placeholder layer); takes and ignores any arguments."""
+    """Returns its input (a placeholder layer); takes and ignores any arguments.
+
+    >>> import chainrule as cr
+    >>> cr.nn.Identity()(cr.tensor([1.0, 2.0]))
+    tensor([1., 2.])
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__()
@@ -60,7 +65,16 @@ class Identity(Module):
 
 
 class Linear(Module):
-    """y = x @ weight.T + bias, with weight (out_features, in_features)."""
+    """y = x @ weight.T + bias, with weight (out_features, in_features).
+
+    >>> import chainrule as cr
+    >>> _ = cr.manual_seed(0)
+    >>> layer = cr.nn.Linear(3, 2)                   # y = x W^T + b
+    >>> layer.weight.shape, layer.bias.shape
+    ((2, 3), (2,))
+    >>> layer(cr.ones(5, 3)).shape
+    (5, 2)
+    """
 
     def __init__(
         self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None

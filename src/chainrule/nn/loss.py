@@ -51,21 +51,36 @@ class _WeightedLoss(_Loss):
 
 
 class MSELoss(_Loss):
-    """Mean squared error: mean((input - target)^2)."""
+    """Mean squared error: mean((input - target)^2).
+
+    >>> import chainrule as cr
+    >>> cr.nn.MSELoss()(cr.tensor([1.0, 3.0]), cr.tensor([0.0, 0.0]))   # (1 + 9) / 2
+    tensor(5.)
+    """
 
     def forward(self, input, target):
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
 class L1Loss(_Loss):
-    """Mean absolute error: mean(|input - target|)."""
+    """Mean absolute error: mean(|input - target|).
+
+    >>> import chainrule as cr
+    >>> cr.nn.L1Loss()(cr.tensor([1.0, -3.0]), cr.tensor([0.0, 0.0]))   # (1 + 3) / 2
+    tensor(2.)
+    """
 
     def forward(self, input, target):
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
 class HuberLoss(_Loss):
-    """Quadratic for |input - target| < delta, linear beyond."""
+    """Quadratic for |input - target| < delta, linear beyond.
+
+    >>> import chainrule as cr
+    >>> cr.nn.HuberLoss()(cr.tensor([0.5, 3.0]), cr.tensor([0.0, 0.0]))  # (0.5 * 0.25 + 2.5) / 2
+    tensor(1.3125)
+    """
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0):
         super().__init__(reduction)
@@ -76,7 +91,12 @@ class HuberLoss(_Loss):
 
 
 class SmoothL1Loss(_Loss):
-    """Huber loss divided by beta: quadratic for |input - target| < beta, then linear."""
+    """Huber loss divided by beta: quadratic for |input - target| < beta, then linear.
+
+    >>> import chainrule as cr
+    >>> cr.nn.SmoothL1Loss()(cr.tensor([0.5, 3.0]), cr.tensor([0.0, 0.0]))
+    tensor(1.3125)
+    """
 
     def __init__(self, reduction: str = "mean", beta: float = 1.0):
         super().__init__(reduction)
@@ -87,7 +107,13 @@ class SmoothL1Loss(_Loss):
 
 
 class CrossEntropyLoss(_WeightedLoss):
-    """Cross-entropy of logits against class indices (or class probabilities)."""
+    """Cross-entropy of logits against class indices (or class probabilities).
+
+    >>> import chainrule as cr
+    >>> logits = cr.tensor([[0.0, 0.0], [0.0, 0.0]])
+    >>> cr.nn.CrossEntropyLoss()(logits, cr.tensor([0, 1]))      # log 2: a coin toss
+    tensor(0.6931)
+    """
 
     def __init__(
         self,
@@ -113,7 +139,13 @@ class CrossEntropyLoss(_WeightedLoss):
 
 
 class NLLLoss(_WeightedLoss):
-    """Negative log-likelihood of log-probabilities against class indices."""
+    """Negative log-likelihood of log-probabilities against class indices.
+
+    >>> import chainrule as cr
+    >>> log_probs = cr.tensor([[-0.5, -1.0], [-2.0, -0.1]])
+    >>> cr.nn.NLLLoss()(log_probs, cr.tensor([0, 1]))            # (0.5 + 0.1) / 2
+    tensor(0.3)
+    """
 
     def __init__(self, weight=None, *, ignore_index: int = -100, reduction: str = "mean"):
         super().__init__(weight, reduction)
@@ -126,7 +158,12 @@ class NLLLoss(_WeightedLoss):
 
 
 class BCELoss(_WeightedLoss):
-    """Binary cross-entropy of probabilities."""
+    """Binary cross-entropy of probabilities.
+
+    >>> import chainrule as cr
+    >>> cr.nn.BCELoss()(cr.tensor([0.5, 0.5]), cr.tensor([1.0, 0.0]))     # log 2
+    tensor(0.6931)
+    """
 
     def __init__(self, weight=None, *, reduction: str = "mean"):
         super().__init__(weight, reduction)
@@ -136,7 +173,12 @@ class BCELoss(_WeightedLoss):
 
 
 class BCEWithLogitsLoss(_Loss):
-    """Binary cross-entropy of logits (sigmoid folded in, stable for any logit)."""
+    """Binary cross-entropy of logits (sigmoid folded in, stable for any logit).
+
+    >>> import chainrule as cr
+    >>> cr.nn.BCEWithLogitsLoss()(cr.tensor([0.0, 0.0]), cr.tensor([1.0, 0.0]))   # sigmoid(0) = 0.5
+    tensor(0.6931)
+    """
 
     def __init__(self, weight=None, *, reduction: str = "mean", pos_weight=None):
         super().__init__(reduction)

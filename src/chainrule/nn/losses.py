@@ -72,13 +72,31 @@ def _difference(input, target, op: str, weight):
 
 
 def mse_loss(input, target, reduction: str = "mean", weight=None):
-    """(input - target)^2, reduced; with ``weight``, the mean is sum(w l) / sum(w)."""
+    """(input - target)^2, reduced; with ``weight``, the mean is sum(w l) / sum(w).
+
+    >>> import chainrule as cr
+    >>> import chainrule.nn.functional as F
+    >>> p = cr.tensor([1.0, 3.0], requires_grad=True)
+    >>> loss = F.mse_loss(p, cr.tensor([1.0, 1.0]))  # (0**2 + 2**2) / 2
+    >>> loss.backward()
+    >>> loss.item(), p.grad                         # 2 (p - t) / n
+    (2.0, tensor([0., 2.]))
+    """
     d = _difference(input, target, "mse_loss", weight)
     return _reduce(d * d, reduction, weight)
 
 
 def l1_loss(input, target, reduction: str = "mean", weight=None):
-    """|input - target|, reduced (gradient 0 where they are equal, as PyTorch)."""
+    """|input - target|, reduced (gradient 0 where they are equal, as PyTorch).
+
+    >>> import chainrule as cr
+    >>> import chainrule.nn.functional as F
+    >>> p = cr.tensor([1.0, 3.0], requires_grad=True)
+    >>> loss = F.l1_loss(p, cr.tensor([0.0, 4.0]))   # (1 + 1) / 2
+    >>> loss.backward()
+    >>> loss.item(), p.grad                         # sign(p - t) / n
+    (1.0, tensor([ 0.5, -0.5]))
+    """
     d = _difference(input, target, "l1_loss", weight)
     return _reduce(ops.abs(d), reduction, weight)
 
@@ -86,7 +104,17 @@ def l1_loss(input, target, reduction: str = "mean", weight=None):
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None):
     """0.5 d^2 where |d| < delta, delta (|d| - delta / 2) beyond: quadratic near 0, linear
     (robust to outliers) far from it. With ``weight``, the mean is mean(w l) (PyTorch's,
-    unlike mse_loss and l1_loss, which divide by sum(w))."""
+    unlike mse_loss and l1_loss, which divide by sum(w)).
+
+    >>> import chainrule as cr
+    >>> import chainrule.nn.functional as F
+    >>> p = cr.tensor([0.5, 3.0], requires_grad=True)
+    >>> F.huber_loss(p, cr.zeros(2), reduction="none")   # 0.5 * 0.5**2; 3 - 0.5
+    tensor([0.125, 2.500], op=where)
+    >>> F.huber_loss(p, cr.zeros(2), reduction="sum").backward()
+    >>> p.grad                                      # d near 0, at most delta far away
+    tensor([0.5, 1.0])
+    """
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     d = _difference(input, target, "huber_loss", weight)
@@ -98,7 +126,13 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weigh
 
 
 def smooth_l1_loss(input, target, reduction: str = "mean", beta: float = 1.0):
-    """0.5 d^2 / beta where |d| < beta, |d| - beta / 2 beyond (Huber divided by beta)."""
+    """0.5 d^2 / beta where |d| < beta, |d| - beta / 2 beyond (Huber divided by beta).
+
+    >>> import chainrule as cr
+    >>> import chainrule.nn.functional as F
+    >>> F.smooth_l1_loss(cr.tensor([1.0, 4.0]), cr.zeros(2), reduction="none", beta=2.0)
+    tensor([0.25, 3.00])
+    """
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     d = _difference(input, target, "smooth_l1_loss", None)
@@ -152,6 +186,14 @@ def cross_entropy(
     ``target`` holds class indices (N,) or (N, d1, ...), or class probabilities of the
     input's shape. ``weight`` (C,) weighs each class; ``ignore_index`` marks targets that
     do not count; ``label_smoothing`` blends the target with the uniform distribution.
+
+    >>> import chainrule as cr
+    >>> import chainrule.nn.functional as F
+    >>> logits = cr.tensor([[0.0, 0.0]], requires_grad=True)  # one sample, two classes
+    >>> loss = F.cross_entropy(logits, cr.tensor([1]))        # -log(1/2)
+    >>> loss.backward()
+    >>> round(loss.item(), 4), logits.grad          # softmax minus one-hot
+    (0.6931, tensor([[ 0.5, -0.5]]))
     """
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
@@ -203,7 +245,15 @@ def nll_loss(
     reduction: str = "mean",
 ):
     """-input[target] for log-probabilities on axis 1 (pair it with log_softmax), weighted
-    per class; the mean divides by the summed weights of the targets that count."""
+    per class; the mean divides by the summed weights of the targets that count.
+
+    >>> import chainrule as cr
+    >>> import chainrule.nn.functional as F
+    >>> log_probs = cr.tensor([[-1.0, -2.0]], requires_grad=True)
+    >>> F.nll_loss(log_probs, cr.tensor([1])).backward()     # the loss: 2
+    >>> log_probs.grad                              # -1 at the target, 0 elsewhere
+    tensor([[ 0., -1.]])
+    """
     x, target, unbatched = _unbatched(_operand(input), _operand(target), "nll_loss")
     target_array = np.asarray(raw(target))
     if unbatched:
@@ -222,7 +272,15 @@ def _same_shape(input, target, op: str) -> None:
 
 
 def binary_cross_entropy(input, target, weight=None, reduction: str = "mean"):
-    """-(t log p + (1 - t) log(1 - p)) for probabilities p (each log clamped at -100)."""
+    """-(t log p + (1 - t) log(1 - p)) for probabilities p (each log clamped at -100).
+
+    >>> import chainrule as cr
+    >>> import chainrule.nn.functional as F
+    >>> p = cr.tensor([0.5], requires_grad=True)
+    >>> F.binary_cross_entropy(p, cr.tensor([1.0])).backward()   # the loss: -log(1/2)
+    >>> p.grad                                      # -t / p
+    tensor([-2.])
+    """
     input, target = _operand(input), _operand(target)
     _same_shape(input, target, "binary_cross_entropy")
     losses = _loss.binary_cross_entropy(input, target)
@@ -240,7 +298,17 @@ def binary_cross_entropy_with_logits(
 ):
     """Binary cross-entropy of sigmoid(input), computed from the logits without overflow
     (finite for logits of +-1000): softplus(x) - t x, and with ``pos_weight`` (weighing the
-    positive term, broadcast along the last axis) (1 - t) x + (1 + (pw - 1) t) softplus(-x)."""
+    positive term, broadcast along the last axis) (1 - t) x + (1 + (pw - 1) t) softplus(-x).
+
+    >>> import chainrule as cr
+    >>> import chainrule.nn.functional as F
+    >>> x = cr.tensor([0.0], requires_grad=True)
+    >>> F.binary_cross_entropy_with_logits(x, cr.tensor([1.0])).backward()
+    >>> x.grad                                      # sigmoid(x) - t
+    tensor([-0.5])
+    >>> F.binary_cross_entropy_with_logits(cr.tensor([1000.0]), cr.tensor([0.0]))
+    tensor(1000.)
+    """
     input, target = _operand(input), _operand(target)
     _same_shape(input, target, "binary_cross_entropy_with_logits")
     if pos_weight is None:

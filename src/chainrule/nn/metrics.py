@@ -26,6 +26,11 @@ def accuracy(output: np.ndarray, target: np.ndarray) -> float:
     With one score per class (output (N, C), target (N,) class indices) the prediction is
     the highest score. With one score per sample (output (N,) or (N, 1)) the score is read
     as a logit, as ``BCEWithLogitsLoss`` does: class 1 where it is above 0.
+
+    >>> import chainrule as cr
+    >>> import numpy as np
+    >>> cr.nn.metrics.accuracy(np.array([[2.0, 1.0], [0.0, 3.0], [1.0, 0.0]]), np.array([0, 1, 1]))
+    0.6666666666666666
     """
     output, target = np.asarray(output), np.asarray(target)
     if output.ndim >= 2 and output.shape[1] > 1:

@@ -77,7 +77,21 @@ def _indent(text: str, spaces: int) -> str:
 
 class Module:
     """Base class for layers and models: subclass it, assign layers and Parameters in
-    ``__init__`` (after ``super().__init__()``), and write ``forward``."""
+    ``__init__`` (after ``super().__init__()``), and write ``forward``.
+
+    >>> import chainrule as cr
+    >>> class Line(cr.nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.w = cr.nn.Parameter(cr.tensor([2.0]))
+    ...     def forward(self, x):
+    ...         return self.w * x
+    >>> line = Line()
+    >>> line(cr.tensor([3.0])), [name for name, _ in line.named_parameters()]
+    (tensor([6.], op=multiply), ['w'])
+    >>> line.state_dict()
+    OrderedDict([('w', tensor([2.]))])
+    """
 
     training: bool
 
@@ -243,7 +257,13 @@ class Module:
     # -- walking the tree --------------------------------------------------------------------
 
     def named_modules(self, memo: set | None = None, prefix: str = "", remove_duplicate=True):
-        """(dotted name, module) for this module and every descendant, depth first."""
+        """(dotted name, module) for this module and every descendant, depth first.
+
+        >>> import chainrule as cr
+        >>> model = cr.nn.Sequential(cr.nn.Linear(2, 3), cr.nn.Tanh())
+        >>> [name for name, _ in model.named_modules()]
+        ['', '0', '1']
+        """
         if memo is None:
             memo = set()
         if remove_duplicate:
@@ -258,10 +278,24 @@ class Module:
             yield from module.named_modules(memo, child_prefix, remove_duplicate)
 
     def modules(self) -> Iterator[Module]:
+        """This module and every submodule, each once.
+
+        >>> import chainrule as cr
+        >>> model = cr.nn.Sequential(cr.nn.Linear(2, 3), cr.nn.Tanh())
+        >>> [type(m).__name__ for m in model.modules()]      # itself first, then every submodule
+        ['Sequential', 'Linear', 'Tanh']
+        """
         for _, module in self.named_modules():
             yield module
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
+        """The direct submodules with their names.
+
+        >>> import chainrule as cr
+        >>> model = cr.nn.Sequential(cr.nn.Linear(2, 3), cr.nn.Tanh())
+        >>> [name for name, _ in model.named_children()]
+        ['0', '1']
+        """
         seen = set()
         for name, module in self._modules.items():
             if module is not None and id(module) not in seen:
@@ -269,6 +303,13 @@ class Module:
                 yield name, module
 
     def children(self) -> Iterator[Module]:
+        """The direct submodules, in the order they were set.
+
+        >>> import chainrule as cr
+        >>> model = cr.nn.Sequential(cr.nn.Linear(2, 3), cr.nn.Sequential(cr.nn.Tanh()))
+        >>> [type(m).__name__ for m in model.children()]     # direct submodules only
+        ['Linear', 'Sequential']
+        """
         for _, module in self.named_children():
             yield module
 
@@ -288,10 +329,23 @@ class Module:
 
     def named_parameters(self, prefix: str = "", recurse: bool = True, remove_duplicate=True):
         """(dotted name, parameter) in PyTorch's order: a module's own, then its children's.
-        A parameter shared by two modules comes once, under its first name."""
+        A parameter shared by two modules comes once, under its first name.
+
+        >>> import chainrule as cr
+        >>> model = cr.nn.Sequential(cr.nn.Linear(2, 3), cr.nn.Tanh(), cr.nn.Linear(3, 1))
+        >>> [(name, tuple(p.shape)) for name, p in model.named_parameters()]
+        [('0.weight', (3, 2)), ('0.bias', (3,)), ('2.weight', (1, 3)), ('2.bias', (1,))]
+        """
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Every parameter of this module and its submodules, each once.
+
+        >>> import chainrule as cr
+        >>> model = cr.nn.Sequential(cr.nn.Linear(2, 3), cr.nn.Tanh(), cr.nn.Linear(3, 1))
+        >>> sum(p.numel() for p in model.parameters())   # 2*3 + 3 + 3*1 + 1
+        13
+        """
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
@@ -314,7 +368,13 @@ class Module:
     # -- modes and in-place changes ----------------------------------------------------------
 
     def train(self, mode: bool = True) -> Module:
-        """Training mode (Dropout drops, BatchNorm uses batch statistics); returns self."""
+        """Training mode (Dropout drops, BatchNorm uses batch statistics); returns self.
+
+        >>> import chainrule as cr
+        >>> model = cr.nn.Sequential(cr.nn.Dropout(0.5))
+        >>> model.train().training, model[0].training         # train mode: dropout drops
+        (True, True)
+        """
         if not isinstance(mode, bool):
             raise ValueError(f"training mode is expected to be a bool, got {mode!r}")
         for module in self.modules():
@@ -322,17 +382,37 @@ class Module:
         return self
 
     def eval(self) -> Module:
-        """Evaluation mode (``train(False)``); returns self."""
+        """Evaluation mode (``train(False)``); returns self.
+
+        >>> import chainrule as cr
+        >>> model = cr.nn.Sequential(cr.nn.Dropout(0.5))
+        >>> model.eval().training, model(cr.ones(4))          # eval mode: dropout passes through
+        (False, tensor([1., 1., 1., 1.]))
+        """
         return self.train(False)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
-        """Make every parameter require grad (or stop, to freeze them); returns self."""
+        """Make every parameter require grad (or stop, to freeze them); returns self.
+
+        >>> import chainrule as cr
+        >>> layer = cr.nn.Linear(2, 1).requires_grad_(False)   # freeze it
+        >>> [p.requires_grad for p in layer.parameters()]
+        [False, False]
+        """
         for param in self.parameters():
             param.requires_grad_(requires_grad)
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Reset the gradients of every parameter: to None (default), or to zeros in place."""
+        """Reset the gradients of every parameter: to None (default), or to zeros in place.
+
+        >>> import chainrule as cr
+        >>> layer = cr.nn.Linear(2, 1)
+        >>> layer(cr.ones(1, 2)).sum().backward()
+        >>> layer.zero_grad()
+        >>> layer.weight.grad is None                         # set_to_none, as in PyTorch
+        True
+        """
         for param in self.parameters():
             if param.grad is None:
                 continue
@@ -375,11 +455,21 @@ class Module:
         return self
 
     def double(self) -> Module:
-        """Cast floating-point parameters and buffers to float64."""
+        """Cast floating-point parameters and buffers to float64.
+
+        >>> import chainrule as cr
+        >>> cr.nn.Linear(2, 1).double().weight.dtype
+        dtype('float64')
+        """
         return self.to(np.float64)
 
     def float(self) -> Module:
-        """Cast floating-point parameters and buffers to float32."""
+        """Cast floating-point parameters and buffers to float32.
+
+        >>> import chainrule as cr
+        >>> cr.nn.Linear(2, 1).double().float().weight.dtype
+        dtype('float32')
+        """
         return self.to(np.float32)
 
     def cpu(self) -> Module:
@@ -390,7 +480,13 @@ class Module:
     def state_dict(self, destination=None, prefix: str = "", keep_vars: bool = False):
         """An OrderedDict of name -> Tensor: every parameter, then every persistent buffer,
         module by module in PyTorch's order. Tensors share memory with the model (detached
-        unless ``keep_vars``)."""
+        unless ``keep_vars``).
+
+        >>> import chainrule as cr
+        >>> model = cr.nn.Sequential(cr.nn.Linear(2, 3), cr.nn.Tanh(), cr.nn.Linear(3, 1))
+        >>> list(model.state_dict())                          # PyTorch's key names
+        ['0.weight', '0.bias', '2.weight', '2.bias']
+        """
         if destination is None:
             destination = OrderedDict()
         for name, param in self._parameters.items():
@@ -439,6 +535,13 @@ class Module:
 
         With ``strict`` (default), missing or unexpected keys raise; shape mismatches always
         do, naming each key and both shapes. Returns the missing and unexpected keys.
+
+        >>> import chainrule as cr
+        >>> a, b = cr.nn.Linear(2, 1), cr.nn.Linear(2, 1)
+        >>> b.load_state_dict(a.state_dict())
+        <All keys matched successfully>
+        >>> bool((a.weight == b.weight).all())
+        True
         """
         if not hasattr(state_dict, "keys"):
             raise TypeError(f"expected a mapping of name -> tensor, got {type(state_dict)}")

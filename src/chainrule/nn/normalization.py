@@ -133,20 +133,41 @@ class _BatchNorm(Module):
 
 
 class BatchNorm1d(_BatchNorm):
-    """Batch normalisation of (N, C) or (N, C, L) inputs, per channel C."""
+    """Batch normalisation of (N, C) or (N, C, L) inputs, per channel C.
+
+    >>> import chainrule as cr
+    >>> bn = cr.nn.BatchNorm1d(2)
+    >>> y = bn(cr.tensor([[1.0, 10.0], [3.0, 30.0]]))      # each feature to mean 0, variance 1
+    >>> y
+    tensor([[-1., -1.],
+            [ 1.,  1.]], op=add)
+    """
 
     _input_dims = (2, 3)
 
 
 class BatchNorm2d(_BatchNorm):
-    """Batch normalisation of (N, C, H, W) inputs, per channel C."""
+    """Batch normalisation of (N, C, H, W) inputs, per channel C.
+
+    >>> import chainrule as cr
+    >>> bn = cr.nn.BatchNorm2d(3)
+    >>> y = bn(cr.randn(4, 3, 5, 5))
+    >>> y.shape, bool(abs(float(y.mean())) < 1e-5)
+    ((4, 3, 5, 5), True)
+    """
 
     _input_dims = (4,)
 
 
 class LayerNorm(Module):
     """Normalisation of each sample over its trailing ``normalized_shape`` axes, then an
-    elementwise scale (ones) and shift (zeros)."""
+    elementwise scale (ones) and shift (zeros).
+
+    >>> import chainrule as cr
+    >>> ln = cr.nn.LayerNorm(2)
+    >>> ln(cr.tensor([[1.0, 3.0]]))                        # each row to mean 0, variance 1
+    tensor([[-1.,  1.]], op=add)
+    """
 
     def __init__(
         self,

@@ -25,7 +25,13 @@ __all__ = ["Parameter"]
 
 class Parameter(Tensor):
     """A learnable Tensor (requires grad by default). Built from a Tensor, it shares that
-    Tensor's memory, as in PyTorch; built from anything else, it holds a copy."""
+    Tensor's memory, as in PyTorch; built from anything else, it holds a copy.
+
+    >>> import chainrule as cr
+    >>> w = cr.nn.Parameter(cr.zeros(2))
+    >>> w.requires_grad, isinstance(w, cr.Tensor)
+    (True, True)
+    """
 
     __slots__ = ()
 

@@ -19,7 +19,13 @@ __all__ = ["AvgPool2d", "MaxPool2d"]
 
 
 class MaxPool2d(Module):
-    """The maximum of each kernel_size window, windows ``stride`` apart."""
+    """The maximum of each kernel_size window, windows ``stride`` apart.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
+    >>> cr.nn.MaxPool2d(2)(x)
+    tensor([[[[4.]]]])
+    """
 
     def __init__(
         self,
@@ -57,7 +63,13 @@ class MaxPool2d(Module):
 
 
 class AvgPool2d(Module):
-    """The mean of each kernel_size window, windows ``stride`` apart."""
+    """The mean of each kernel_size window, windows ``stride`` apart.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
+    >>> cr.nn.AvgPool2d(2)(x)
+    tensor([[[[2.5]]]])
+    """
 
     def __init__(
         self,

@@ -36,7 +36,14 @@ __all__ = ["functional_call"]
 def functional_call(module, params: Mapping, *args, **kwargs):
     """``module(*args, **kwargs)`` with the parameters and buffers named in ``params`` swapped
     in for the call; names not in ``params`` keep the module's own values (as PyTorch's
-    ``strict=False``). Values may be Tensors (on a graph or not) or ndarrays."""
+    ``strict=False``). Values may be Tensors (on a graph or not) or ndarrays.
+
+    >>> import chainrule as cr
+    >>> model = cr.nn.Linear(1, 1)
+    >>> params = {"weight": cr.tensor([[2.0]]), "bias": cr.tensor([0.5])}
+    >>> cr.functional_call(model, params, cr.tensor([[3.0]]))   # 2 * 3 + 0.5, model unchanged
+    tensor([[6.5]])
+    """
     if not isinstance(params, Mapping):
         raise TypeError(
             f"functional_call: params must be a dict from names to tensors, got "

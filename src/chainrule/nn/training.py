@@ -62,6 +62,17 @@ def fit(
     a bar on a terminal (rich, or plain lines without it) and nothing elsewhere.
     Ctrl-C (KeyboardInterrupt) stops training cleanly: the history of the completed epochs
     comes back with ``interrupted=True``; the model keeps its weights as they were then.
+
+    >>> import chainrule as cr
+    >>> _ = cr.manual_seed(0)
+    >>> X, y = cr.data.make_moons(100, noise=0.1, seed=0)
+    >>> data = cr.data.TensorDataset(X, y)
+    >>> loader = cr.data.DataLoader(data, batch_size=20, shuffle=True, seed=0)
+    >>> model = cr.nn.Sequential(cr.nn.Linear(2, 8), cr.nn.Tanh(), cr.nn.Linear(8, 2)).double()
+    >>> opt = cr.optim.Adam(model.parameters(), lr=0.05)
+    >>> history = cr.nn.fit(model, cr.nn.CrossEntropyLoss(), opt, loader, epochs=5, progress=False)
+    >>> len(history.train_loss), bool(history.train_loss[-1] < history.train_loss[0])
+    (5, True)
     """
     _check_arguments(model, loss_fn, optimizer, epochs, scheduler)
     metric_fns = resolve_metrics(metrics)

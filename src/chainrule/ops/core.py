@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import threading
 from collections.abc import Callable
 from types import MethodType
 
@@ -57,10 +58,17 @@ __all__ = [
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
-class _GradMode:
-    """Whether operations on Tensors are recorded for backward (a plain flag, read per op)."""
+class _GradMode(threading.local):
+    """Whether operations on Tensors are recorded for backward (a flag read per op).
+
+    One per thread, as in PyTorch: a server thread computing under no_grad() must not stop
+    another thread's recording halfway through its graph. Each thread starts with it on.
+    """
 
     enabled = True
+
+
+_grad_mode = _GradMode()
 
 
 class anomaly_mode:  # noqa: N801  (a namespace of state, read per op like _GradMode)
@@ -81,14 +89,29 @@ class anomaly_mode:  # noqa: N801  (a namespace of state, read per op like _Grad
 
 
 def is_grad_enabled() -> bool:
-    """True when operations on Tensors that require grad are recorded."""
-    return _GradMode.enabled
+    """True when operations on Tensors that require grad are recorded.
+
+    >>> import chainrule as cr
+    >>> cr.is_grad_enabled()
+    True
+    >>> with cr.no_grad():
+    ...     print(cr.is_grad_enabled())
+    False
+    """
+    return _grad_mode.enabled
 
 
 def set_grad_enabled(mode: bool) -> bool:
-    """Turn recording on or off; return the previous mode."""
-    previous = _GradMode.enabled
-    _GradMode.enabled = bool(mode)
+    """Turn recording on or off; return the previous mode.
+
+    >>> import chainrule as cr
+    >>> previous = cr.set_grad_enabled(False)      # returns the mode it replaces
+    >>> (cr.tensor([1.0], requires_grad=True) * 2).requires_grad
+    False
+    >>> _ = cr.set_grad_enabled(previous)
+    """
+    previous = _grad_mode.enabled
+    _grad_mode.enabled = bool(mode)
     return previous
 
 
@@ -109,6 +132,11 @@ class Primitive:
         self.saves_ans = True
         self.__doc__ = forward.__doc__
         self.__wrapped__ = forward
+        # the forward's own module and name, so doctest finds (and runs) the examples of a
+        # primitive where it is declared, and the docs show it there
+        self.__module__ = forward.__module__
+        self.__name__ = forward.__name__
+        self.__qualname__ = forward.__qualname__
 
     def defvjp(self, rule: Callable | None = None, *, saves: tuple[str, ...] | None = None):
         """Declare the VJP rule ``rule(g, ans, *inputs, **params) -> one cotangent per input``.
@@ -206,7 +234,7 @@ def _apply_plain(prim: Primitive, args: tuple, params: dict):
         raise kind(_describe_failure(prim, arrays, params, error)) from error
     if not has_tensor:
         return ans
-    if record and _GradMode.enabled and prim.differentiable:
+    if record and _grad_mode.enabled and prim.differentiable:
         return tensor_type._record(ans, prim, args, params)
     return tensor_type._wrap(ans)
 

@@ -80,7 +80,17 @@ _sum.name = "sum"
 
 
 def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=False):  # noqa: A001
-    """The sum of the elements, over all axes or the ones named."""
+    """The sum of the elements, over all axes or the ones named.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    >>> cr.sum(x, axis=0)                            # or x.sum(dim=0)
+    tensor([4., 6.], op=sum)
+    >>> x.sum().backward()
+    >>> x.grad                                      # every entry counts once
+    tensor([[1., 1.],
+            [1., 1.]])
+    """
     return _sum(x, _axis(axis, dim), _keep(keepdims, keepdim))
 
 
@@ -104,7 +114,15 @@ _mean.name = "mean"
 
 
 def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
-    """The mean of the elements, over all axes or the ones named."""
+    """The mean of the elements, over all axes or the ones named.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 2.0, 3.0, 6.0], requires_grad=True)
+    >>> y = x.mean()
+    >>> y.backward()
+    >>> y, x.grad                                   # each entry counts 1/4
+    (tensor(3., op=mean), tensor([0.25, 0.25, 0.25, 0.25]))
+    """
     return _mean(x, _axis(axis, dim), _keep(keepdims, keepdim))
 
 
@@ -175,7 +193,14 @@ _prod.name = "prod"
 
 
 def prod(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
-    """The product of the elements, over all axes or the ones named (exact with zeros)."""
+    """The product of the elements, over all axes or the ones named (exact with zeros).
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([2.0, 3.0, 4.0], requires_grad=True)
+    >>> cr.prod(x).backward()                       # 2 * 3 * 4 = 24
+    >>> x.grad                                      # the product of the others
+    tensor([12.,  8.,  6.])
+    """
     axis = _axis(axis, dim)
     if isinstance(axis, tuple) and len(axis) > 1:
         out = x
@@ -227,12 +252,30 @@ _min.name = "min"
 
 
 def max(x, axis=None, keepdims=False, *, dim=None, keepdim=False):  # noqa: A001
-    """The largest element, over all axes or the ones named; ties share the gradient."""
+    """The largest element, over all axes or the ones named; ties share the gradient.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 3.0, 3.0], requires_grad=True)
+    >>> cr.max(x).backward()                        # or x.max(); amax is the same function
+    >>> x.grad                                      # two elements tie for 3: half each
+    tensor([0.0, 0.5, 0.5])
+    >>> cr.max(cr.tensor([[1.0, 5.0], [7.0, 2.0]]), axis=1)
+    tensor([5., 7.])
+    """
     return _max(x, _axis(axis, dim), _keep(keepdims, keepdim))
 
 
 def min(x, axis=None, keepdims=False, *, dim=None, keepdim=False):  # noqa: A001
-    """The smallest element, over all axes or the ones named; ties share the gradient."""
+    """The smallest element, over all axes or the ones named; ties share the gradient.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([2.0, 1.0, 5.0], requires_grad=True)
+    >>> cr.min(x).backward()                        # or x.min(); amin is the same function
+    >>> x.grad                                      # only the smallest gets the gradient
+    tensor([0., 1., 0.])
+    >>> cr.min(cr.tensor([[1.0, 5.0], [7.0, 2.0]]), dim=0)
+    tensor([1., 2.])
+    """
     return _min(x, _axis(axis, dim), _keep(keepdims, keepdim))
 
 
@@ -251,12 +294,24 @@ def _argmin(x, axis, keepdims):
 
 
 def argmax(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
-    """The index of the largest element (of the flattened array if no axis)."""
+    """The index of the largest element (of the flattened array if no axis).
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([[1.0, 5.0], [7.0, 2.0]])
+    >>> cr.argmax(x).item(), cr.argmax(x, axis=1).tolist()
+    (2, [1, 0])
+    """
     return _argmax(x, _axis(axis, dim), _keep(keepdims, keepdim))
 
 
 def argmin(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
-    """The index of the smallest element (of the flattened array if no axis)."""
+    """The index of the smallest element (of the flattened array if no axis).
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([[1.0, 5.0], [7.0, 2.0]])
+    >>> cr.argmin(x).item(), cr.argmin(x, dim=1).tolist()
+    (0, [0, 1])
+    """
     return _argmin(x, _axis(axis, dim), _keep(keepdims, keepdim))
 
 
@@ -274,7 +329,16 @@ def _ddof(ddof=None, correction=None, unbiased=None) -> int:
 
 def var(x, axis=None, keepdims=False, *, dim=None, keepdim=False, **correction):
     """The variance. NumPy's default ddof=0; PyTorch's ``correction=``/``unbiased=`` accepted
-    (note PyTorch's own default is the unbiased correction=1)."""
+    (note PyTorch's own default is the unbiased correction=1).
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 3.0], requires_grad=True)
+    >>> cr.var(x).item(), cr.var(x, correction=1).item()     # mean 2, squared gaps 1 and 1
+    (1.0, 2.0)
+    >>> cr.var(x).backward()
+    >>> x.grad                                      # 2 (x - mean) / n
+    tensor([-1.,  1.])
+    """
     axis = _axis(axis, dim)
     centred = x - mean(x, axis, keepdims=True)
     n = _count(x, axis) - _ddof(**correction)
@@ -283,7 +347,16 @@ def var(x, axis=None, keepdims=False, *, dim=None, keepdim=False, **correction):
 
 def std(x, axis=None, keepdims=False, *, dim=None, keepdim=False, **correction):
     """The standard deviation: the square root of ``var`` (same arguments); its gradient is 0
-    where it is 0 (PyTorch), not nan."""
+    where it is 0 (PyTorch), not nan.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 3.0], requires_grad=True)
+    >>> cr.std(x).item()
+    1.0
+    >>> cr.std(x).backward()
+    >>> x.grad                                      # (x - mean) / (n std)
+    tensor([-0.5,  0.5])
+    """
     return _root(var(x, axis, keepdims, dim=dim, keepdim=keepdim, **correction), 2)
 
 
@@ -322,7 +395,16 @@ _norm2.name = "norm"
 
 def norm(x, ord=2, axis=None, keepdims=False, *, dim=None, keepdim=False):  # noqa: A002
     """The vector p-norm (default 2, the Euclidean length) over all axes or the ones named;
-    ``ord`` may be any p > 0, ``inf`` or ``-inf``."""
+    ``ord`` may be any p > 0, ``inf`` or ``-inf``.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([3.0, -4.0], requires_grad=True)
+    >>> cr.norm(x).item(), cr.norm(x, 1).item(), x.norm(float("inf")).item()
+    (5.0, 7.0, 4.0)
+    >>> cr.norm(x).backward()
+    >>> x.grad                                      # x / |x|: the unit direction
+    tensor([ 0.6, -0.8])
+    """
     axis = _axis(axis, dim)
     keep = _keep(keepdims, keepdim)
     if ord in (2, 2.0, "fro", None):
@@ -362,7 +444,16 @@ _logsumexp.name = "logsumexp"
 
 
 def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
-    """log(sum(exp(x))) without overflow: the largest value is taken out first."""
+    """log(sum(exp(x))) without overflow: the largest value is taken out first.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([100.0, 100.0], requires_grad=True)
+    >>> cr.logsumexp(x)                             # 100 + log 2; exp(100) overflows float32
+    tensor(100.6931, op=logsumexp)
+    >>> cr.logsumexp(x).backward()
+    >>> x.grad                                      # its gradient is the softmax
+    tensor([0.5, 0.5])
+    """
     return _logsumexp(x, _axis(axis, dim), _keep(keepdims, keepdim))
 
 
@@ -387,7 +478,14 @@ _softmax.name = "softmax"
 
 
 def softmax(x, axis=None, *, dim=None):
-    """exp(x) / sum(exp(x)) along ``axis`` (the last by default), without overflow."""
+    """exp(x) / sum(exp(x)) along ``axis`` (the last by default), without overflow.
+
+    >>> import chainrule as cr
+    >>> cr.softmax(cr.tensor([0.0, 0.0, 0.0, 0.0]))
+    tensor([0.25, 0.25, 0.25, 0.25])
+    >>> cr.softmax(cr.tensor([[1000.0, 1000.0], [0.0, 0.0]]), dim=1).tolist()  # each row sums to 1
+    [[0.5, 0.5], [0.5, 0.5]]
+    """
     axis = _axis(axis, dim)  # (a default of -1 here would hide dim=)
     return _softmax(x, -1 if axis is None else axis)
 
@@ -413,7 +511,16 @@ _log_softmax.name = "log_softmax"
 
 
 def log_softmax(x, axis=None, *, dim=None):
-    """x - logsumexp(x) along ``axis`` (the last by default), without overflow."""
+    """x - logsumexp(x) along ``axis`` (the last by default), without overflow.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([0.0, 0.0], requires_grad=True)
+    >>> cr.log_softmax(x)                           # log(1/2) each
+    tensor([-0.6931, -0.6931], op=log_softmax)
+    >>> cr.log_softmax(x)[0].backward()
+    >>> x.grad                                      # one-hot minus softmax
+    tensor([ 0.5, -0.5])
+    """
     axis = _axis(axis, dim)  # (a default of -1 here would hide dim=)
     return _log_softmax(x, -1 if axis is None else axis)
 
@@ -439,7 +546,16 @@ _cumsum.name = "cumsum"
 
 
 def cumsum(x, axis=None, *, dim=None):
-    """Running sums along ``axis`` (of the flattened array if None, as in NumPy)."""
+    """Running sums along ``axis`` (of the flattened array if None, as in NumPy).
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> cr.cumsum(x)
+    tensor([1., 3., 6.], op=cumsum)
+    >>> cr.cumsum(x).sum().backward()
+    >>> x.grad                                      # how many running sums each one is in
+    tensor([3., 2., 1.])
+    """
     return _cumsum(x, _axis(axis, dim))
 
 
@@ -454,10 +570,22 @@ def _all(x, axis, keepdims):
 
 
 def any(x, axis=None, keepdims=False, *, dim=None, keepdim=False):  # noqa: A001
-    """Whether any element is true."""
+    """Whether any element is true.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([0.0, 2.0])
+    >>> cr.any(x > 1).item(), cr.any(x > 5).item()
+    (True, False)
+    """
     return _any(x, _axis(axis, dim), _keep(keepdims, keepdim))
 
 
 def all(x, axis=None, keepdims=False, *, dim=None, keepdim=False):  # noqa: A001
-    """Whether every element is true."""
+    """Whether every element is true.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([0.0, 2.0])
+    >>> cr.all(x >= 0).item(), x.all().item()       # 0.0 counts as false
+    (True, False)
+    """
     return _all(x, _axis(axis, dim), _keep(keepdims, keepdim))

@@ -54,7 +54,16 @@ _reshape.name = "reshape"
 
 
 def reshape(x, *shape):
-    """x with a new shape of the same size; one dimension may be -1 (inferred)."""
+    """x with a new shape of the same size; one dimension may be -1 (inferred).
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    >>> cr.reshape(x, 2, 3)                         # or x.reshape(2, 3), x.view(2, -1)
+    tensor([[1., 2., 3.],
+            [4., 5., 6.]])
+    >>> x.view(-1, 2).shape
+    (3, 2)
+    """
     return _reshape(x, _shape_arg(shape))
 
 
@@ -62,7 +71,13 @@ view = reshape
 
 
 def flatten(x, start_dim: int = 0, end_dim: int = -1):
-    """Dimensions start_dim..end_dim merged into one (all of them by default)."""
+    """Dimensions start_dim..end_dim merged into one (all of them by default).
+
+    >>> import chainrule as cr
+    >>> x = cr.zeros((2, 3, 4))
+    >>> cr.flatten(x).shape, cr.flatten(x, 1).shape  # from axis 1 on: one row per sample
+    ((24,), (2, 12))
+    """
     shape = np.shape(raw(x))
     if not shape:
         return reshape(x, (1,))
@@ -91,7 +106,12 @@ _permute.name = "permute"
 
 
 def permute(x, *axes):
-    """The axes of x in a new order (PyTorch's permute)."""
+    """The axes of x in a new order (PyTorch's permute).
+
+    >>> import chainrule as cr
+    >>> cr.permute(cr.zeros((2, 3, 4)), 2, 0, 1).shape   # axis 2 first, then 0, then 1
+    (4, 2, 3)
+    """
     axes = _shape_arg(axes)
     ndim = np.ndim(raw(x))
     if sorted(a % ndim for a in axes) != list(range(ndim)):
@@ -100,7 +120,17 @@ def permute(x, *axes):
 
 
 def transpose(x, *axes):
-    """Two ints swap two axes (PyTorch); a tuple permutes (NumPy); nothing reverses them."""
+    """Two ints swap two axes (PyTorch); a tuple permutes (NumPy); nothing reverses them.
+
+    >>> import chainrule as cr
+    >>> m = cr.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    >>> cr.transpose(m)                             # the same as m.T
+    tensor([[1., 4.],
+            [2., 5.],
+            [3., 6.]])
+    >>> cr.transpose(cr.zeros((2, 3, 4)), 0, 2).shape
+    (4, 3, 2)
+    """
     if not axes or axes == (None,):
         return _permute(x, tuple(reversed(range(np.ndim(raw(x))))))
     if len(axes) == 2 and all(isinstance(a, (int, np.integer)) for a in axes):
@@ -109,7 +139,12 @@ def transpose(x, *axes):
 
 
 def swapaxes(x, axis0: int, axis1: int):
-    """Axes axis0 and axis1 exchanged."""
+    """Axes axis0 and axis1 exchanged.
+
+    >>> import chainrule as cr
+    >>> cr.swapaxes(cr.zeros((2, 3, 4)), 0, 1).shape
+    (3, 2, 4)
+    """
     order = list(range(np.ndim(raw(x))))
     order[axis0], order[axis1] = order[axis1], order[axis0]
     return _permute(x, tuple(order))
@@ -120,7 +155,13 @@ def _axes_arg(axis, dim):
 
 
 def squeeze(x, axis=None, *, dim=None):
-    """x without its length-1 axes (all of them, or those named)."""
+    """x without its length-1 axes (all of them, or those named).
+
+    >>> import chainrule as cr
+    >>> x = cr.zeros((1, 3, 1))
+    >>> cr.squeeze(x).shape, cr.squeeze(x, 0).shape
+    ((3,), (3, 1))
+    """
     axis = _axes_arg(axis, dim)
     shape = np.shape(raw(x))
     if axis is None:
@@ -132,7 +173,13 @@ def squeeze(x, axis=None, *, dim=None):
 
 
 def unsqueeze(x, axis=None, *, dim=None):
-    """x with a new axis of length 1 at ``axis`` (NumPy's expand_dims)."""
+    """x with a new axis of length 1 at ``axis`` (NumPy's expand_dims).
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 2.0, 3.0])
+    >>> cr.unsqueeze(x, 0).shape, x.unsqueeze(1).shape   # a row, a column
+    ((1, 3), (3, 1))
+    """
     axis = _axes_arg(axis, dim)
     shape = np.shape(raw(x))
     position = axis % (len(shape) + 1)
@@ -161,12 +208,25 @@ _broadcast_to.name = "broadcast_to"
 
 
 def broadcast_to(x, *shape):
-    """x repeated along broadcast axes to ``shape`` (a view in NumPy)."""
+    """x repeated along broadcast axes to ``shape`` (a view in NumPy).
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+    >>> cr.broadcast_to(x, (3, 2)).sum().backward()
+    >>> x.grad                                      # each element was used 3 times
+    tensor([3., 3.])
+    """
     return _broadcast_to(x, _shape_arg(shape))
 
 
 def expand(x, *shape):
-    """PyTorch's expand: broadcast_to, where -1 keeps a dimension."""
+    """PyTorch's expand: broadcast_to, where -1 keeps a dimension.
+
+    >>> import chainrule as cr
+    >>> cr.expand(cr.tensor([[1.0], [2.0]]), -1, 3)   # a column repeated to 3 columns
+    tensor([[1., 1., 1.],
+            [2., 2., 2.]])
+    """
     shape = _shape_arg(shape)
     current = np.shape(raw(x))
     offset = len(shape) - len(current)
@@ -178,7 +238,17 @@ def expand(x, *shape):
 
 @primitive
 def astype(x, dtype):
-    """x converted to ``dtype``; the gradient is converted back."""
+    """x converted to ``dtype``; the gradient is converted back.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.5, 2.0], requires_grad=True)
+    >>> y = cr.astype(x, "float64")                 # or x.astype("float64")
+    >>> y.dtype, y.tolist()
+    (dtype('float64'), [1.5, 2.0])
+    >>> y.sum().backward()
+    >>> x.grad.dtype                                # back in x's own dtype
+    dtype('float32')
+    """
     return np.asarray(x).astype(dtype)
 
 
@@ -221,7 +291,16 @@ _concatenate.name = "concatenate"
 
 
 def concatenate(xs, axis: int = 0, *, dim=None):
-    """The arrays of ``xs`` joined along an existing axis (PyTorch: cat)."""
+    """The arrays of ``xs`` joined along an existing axis (PyTorch: cat).
+
+    >>> import chainrule as cr
+    >>> a = cr.tensor([1.0, 2.0], requires_grad=True)
+    >>> cr.cat([a, cr.tensor([3.0])])
+    tensor([1., 2., 3.], op=concatenate)
+    >>> (cr.cat([a, a]) * cr.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
+    >>> a.grad                                      # a appears twice: 1 + 3 and 2 + 4
+    tensor([4., 6.])
+    """
     axis = axis if dim is None else dim
     return _concatenate(axis, *xs)
 
@@ -230,7 +309,14 @@ cat = concatenate
 
 
 def stack(xs, axis: int = 0, *, dim=None):
-    """The arrays of ``xs`` (all one shape) joined along a new axis."""
+    """The arrays of ``xs`` (all one shape) joined along a new axis.
+
+    >>> import chainrule as cr
+    >>> a, b = cr.tensor([1.0, 2.0]), cr.tensor([3.0, 4.0])
+    >>> cr.stack([a, b])                            # cr.stack([a, b], axis=1): as columns
+    tensor([[1., 2.],
+            [3., 4.]])
+    """
     axis = axis if dim is None else dim
     shapes = {np.shape(raw(x)) for x in xs}
     if len(shapes) != 1:
@@ -269,7 +355,15 @@ def split_at(x, boundaries: tuple, axis: int):
 
 
 def split(x, split_size_or_sections, axis: int = 0, *, dim=None):
-    """PyTorch's split: pieces of ``split_size`` (an int) or of the given sizes (a list)."""
+    """PyTorch's split: pieces of ``split_size`` (an int) or of the given sizes (a list).
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 2.0, 3.0, 4.0, 5.0])
+    >>> cr.split(x, 2)                              # pieces of 2, the last one shorter
+    [tensor([1., 2.]), tensor([3., 4.]), tensor([5.])]
+    >>> cr.split(x, [1, 4])                         # pieces of these sizes
+    [tensor([1.]), tensor([2., 3., 4., 5.])]
+    """
     axis = axis if dim is None else dim
     size = np.shape(raw(x))[axis]
     if isinstance(split_size_or_sections, int):
@@ -284,7 +378,12 @@ def split(x, split_size_or_sections, axis: int = 0, *, dim=None):
 
 
 def chunk(x, chunks: int, axis: int = 0, *, dim=None):
-    """x cut into ``chunks`` pieces of (nearly) equal size along ``axis``."""
+    """x cut into ``chunks`` pieces of (nearly) equal size along ``axis``.
+
+    >>> import chainrule as cr
+    >>> cr.chunk(cr.tensor([1.0, 2.0, 3.0, 4.0, 5.0]), 2)
+    [tensor([1., 2., 3.]), tensor([4., 5.])]
+    """
     axis = axis if dim is None else dim
     size = np.shape(raw(x))[axis]
     return split(x, -(-size // chunks), axis)
@@ -310,14 +409,29 @@ _pad.name = "pad"
 
 
 def pad(x, pad_width, value=0.0):
-    """x padded with ``value``; ``pad_width`` as NumPy's (one (before, after) per axis)."""
+    """x padded with ``value``; ``pad_width`` as NumPy's (one (before, after) per axis).
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 2.0])
+    >>> cr.pad(x, (1, 2)), cr.pad(x, [(1, 0)], value=9.0)
+    (tensor([0., 1., 2., 0., 0.]), tensor([9., 1., 2.]))
+    """
     widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (np.ndim(raw(x)), 2))
     return _pad(x, tuple(map(tuple, widths.tolist())), value)
 
 
 @primitive
 def tile(x, reps):
-    """x repeated ``reps`` times along each axis (NumPy's tile; PyTorch's repeat)."""
+    """x repeated ``reps`` times along each axis (NumPy's tile; PyTorch's repeat).
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 2.0])
+    >>> cr.tile(x, 2)
+    tensor([1., 2., 1., 2.])
+    >>> cr.tile(x, (2, 1))                          # 2 copies down, 1 across
+    tensor([[1., 2.],
+            [1., 2.]])
+    """
     return np.tile(x, reps)
 
 
@@ -340,13 +454,26 @@ def tile_jvp(tangents, ans, x, reps):
 
 
 def repeat(x, *repeats):
-    """PyTorch's Tensor.repeat: the whole tensor tiled (NumPy's tile)."""
+    """PyTorch's Tensor.repeat: the whole tensor tiled (NumPy's tile).
+
+    >>> import chainrule as cr
+    >>> cr.tensor([1.0, 2.0]).repeat(2, 2)          # not NumPy's repeat, which repeats each element
+    tensor([[1., 2., 1., 2.],
+            [1., 2., 1., 2.]])
+    """
     return tile(x, _shape_arg(repeats))
 
 
 @primitive
 def flip(x, axis=None):
-    """x with the order of elements reversed along ``axis`` (all axes if None)."""
+    """x with the order of elements reversed along ``axis`` (all axes if None).
+
+    >>> import chainrule as cr
+    >>> m = cr.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    >>> cr.flip(m, 1)                               # each row reversed
+    tensor([[3., 2., 1.],
+            [6., 5., 4.]])
+    """
     return np.flip(x, axis)
 
 
@@ -511,6 +638,12 @@ class _IndexUpdate:
 
 
 def index_put(x, index, values, accumulate: bool = False):
-    """PyTorch's index_put: ``x.at[index].add(values)`` if accumulate else ``.set(values)``."""
+    """PyTorch's index_put: ``x.at[index].add(values)`` if accumulate else ``.set(values)``.
+
+    >>> import chainrule as cr
+    >>> x, index = cr.zeros(3), cr.tensor([0, 0, 2])
+    >>> cr.index_put(x, index, cr.tensor([1.0, 1.0, 5.0]), accumulate=True)  # index 0 twice
+    tensor([2., 0., 5.])
+    """
     update = _IndexUpdate(x, _plain_index(index))
     return update.add(values) if accumulate else update.set(values)

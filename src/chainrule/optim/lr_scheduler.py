@@ -51,6 +51,16 @@ class LRScheduler:
     ``last_epoch=-1`` (the default) starts a schedule; a saved ``last_epoch`` resumes one,
     and then every param group must already hold its ``"initial_lr"`` (restore the
     optimizer's state dict first).
+
+    >>> import chainrule as cr
+    >>> w = cr.tensor([1.0], requires_grad=True)
+    >>> opt = cr.optim.SGD([w], lr=1.0)
+    >>> schedule = cr.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)  # an LRScheduler
+    >>> for _ in range(3):
+    ...     opt.step()
+    ...     schedule.step()
+    >>> schedule.get_last_lr()
+    [0.125]
     """
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):

@@ -96,7 +96,15 @@ class Optimizer:
 
     def add_param_group(self, param_group: dict) -> None:
         """Add a group of parameters (a dict with ``"params"`` and optional hyperparameters),
-        for example layers unfrozen during fine-tuning."""
+        for example layers unfrozen during fine-tuning.
+
+        >>> import chainrule as cr
+        >>> a, b = cr.tensor([1.0], requires_grad=True), cr.tensor([1.0], requires_grad=True)
+        >>> opt = cr.optim.SGD([a], lr=0.1)
+        >>> opt.add_param_group({"params": [b], "lr": 0.01})   # b learns ten times slower
+        >>> [group["lr"] for group in opt.param_groups]
+        [0.1, 0.01]
+        """
         if not isinstance(param_group, dict):
             raise TypeError(f"a param group must be a dict, got {type(param_group).__name__}")
         if "params" not in param_group:
@@ -137,7 +145,16 @@ class Optimizer:
     # -- the training-loop calls -------------------------------------------------------------
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Forget the gradients: ``p.grad = None`` (the default), or fill them with zeros."""
+        """Forget the gradients: ``p.grad = None`` (the default), or fill them with zeros.
+
+        >>> import chainrule as cr
+        >>> w = cr.tensor([1.0], requires_grad=True)
+        >>> opt = cr.optim.SGD([w], lr=0.1)
+        >>> (w * 3).sum().backward()
+        >>> opt.zero_grad()
+        >>> w.grad is None
+        True
+        """
         for group in self.param_groups:
             for p in group["params"]:
                 grad = p.grad
@@ -155,6 +172,14 @@ class Optimizer:
 
         ``closure`` (optional) re-evaluates the model and returns the loss; it runs with grad
         recording on, before the update.
+
+        >>> import chainrule as cr
+        >>> w = cr.tensor([1.0], requires_grad=True)
+        >>> opt = cr.optim.SGD([w], lr=0.1)
+        >>> (w ** 2).sum().backward()                    # gradient 2w = 2
+        >>> opt.step()                                   # w - 0.1 * 2
+        >>> w
+        tensor([0.8], requires_grad=True)
         """
         loss = None
         if closure is not None:
