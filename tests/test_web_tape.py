@@ -75,7 +75,8 @@ def test_a_deadline_already_past_stops_every_run_after_its_first_point():
 
 
 def test_newton_runs_in_several_threads_at_once_give_the_serial_answer():
-    # grad mode is one flag per process: Newton's steps must take turns across threads
+    # grad mode is per thread: Newton's steps in several server threads must not switch it
+    # under each other (this fails if it were one flag for the process)
     from concurrent.futures import ThreadPoolExecutor
 
     s = cr.surfaces.get("rosenbrock")

@@ -25,7 +25,6 @@ the stopping rules checked on 25 steps of all runs at once.
 
 from __future__ import annotations
 
-import threading
 import time
 
 import numpy as np
@@ -37,13 +36,6 @@ from chainrule.tensor import Tensor
 from chainrule.web.tape import Tape
 
 __all__ = ["descend_together", "make_optimizer"]
-
-# chainrule's grad mode (no_grad, enable_grad) is one flag for the whole process, not one per
-# thread: two Newton steps in two server threads would switch it under each other. The
-# first-order runs never touch it (the tape and the update rules work on ndarrays), so only
-# the steps that use the Tensor engine take turns.
-_TENSOR_ENGINE = threading.Lock()
-
 
 def make_optimizer(name: str, options: dict, params: list[Tensor]):
     """The ``cr.optim`` optimiser called ``name`` (a key of ``cr.descent.OPTIMIZERS``) over
@@ -80,7 +72,7 @@ class _Run:
             self.opt._update(point, gradient, self.state, self.group)
             return
         if has_graph:  # a flat function gives Newton no step to take, as in cr.descend
-            with _TENSOR_ENGINE, enable_grad():
+            with enable_grad():  # grad mode is per thread: no lock
                 self.opt.step(self.call)
         point[:] = [float(p.data) for p in self.params]
 
