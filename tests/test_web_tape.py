@@ -10,7 +10,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.web.runs import descend_together
-from chainrule.web.tape import _UFUNCS, Tape
+from chainrule.web.tape import _FAST_RULES, _UFUNCS, Tape, _vjp_rule
 
 FORMULAS = [
     "x**2 + 3*x*y + y**2",
@@ -48,9 +48,44 @@ def test_a_formula_without_variables_is_flat():
 def test_the_ufunc_forwards_are_the_primitives_forwards(prim):
     x = np.array([-2.0, -0.5, 0.0, 0.5, 3.0, np.inf, np.nan])
     y = np.array([2.0, 0.5, 0.0, -1.0, 3.0, 1.0, 2.0])
-    args = (x, y) if prim.name in ("power", "divide") else (x,)
+    args = (x, y) if _UFUNCS[prim].nin == 2 else (x,)
     with np.errstate(all="ignore"):
         np.testing.assert_array_equal(_UFUNCS[prim](*args), prim.forward(*args))
+
+
+# the awkward numbers, and ordinary ones whose products round
+AWKWARD = np.concatenate(
+    [
+        [-3.0, -1.0, -0.5, -0.0, 0.0, 1e-300, 0.5, 1.0, 2.0, 1e200, np.inf, -np.inf, np.nan],
+        np.random.default_rng(1).normal(size=20) * 3,
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    "prim, refs",
+    [(cr.ops.power, ((True, 0), (False, y))) for y in (2.0, 3.0, 1.0, 0.5, -1.0, -2.5, 2)]
+    + [(cr.ops.power, ((True, 0), (False, 0.0)))]  # no fast rule: the primitive's own
+    + [(cr.ops.sin, ((True, 0),)), (cr.ops.cos, ((True, 0),))],
+    ids=str,
+)
+def test_the_fast_vjp_rules_are_the_primitives_rules_bit_for_bit(prim, refs):
+    x = np.repeat(AWKWARD, len(AWKWARD))
+    g = np.tile(AWKWARD, len(AWKWARD))  # every cotangent with every x
+    args = [x if traced else ref for traced, ref in refs]
+    with np.errstate(all="ignore"):
+        ans = prim.forward(*args)
+        fast = _vjp_rule(prim, refs)(g, ans, args)
+        own = (
+            prim.vjp(g, ans, *args, needs=(True, False)[: len(args)])
+            if prim.vjp_takes_needs
+            else prim.vjp(g, ans, *args)
+        )
+    assert prim in _FAST_RULES
+    for a, b in zip(fast, own):
+        assert (a is None) == (b is None)
+        if a is not None:
+            np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize(

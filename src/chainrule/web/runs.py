@@ -4,16 +4,19 @@
 values, gradients, status and ``diverged_at``, by the same stopping rules), computed faster
 for the page: all runs take their steps together, the gradients of all of them come from one
 replay of the formula's tape (``chainrule.web.tape``: the ops' own VJP rules on arrays), and
-each first-order step is its optimiser's own update rule (``Optimizer._update`` of
-``cr.optim``) applied to that run's point. Newton, which needs the Hessian, steps through
-its ``cr.optim.Newton`` exactly as ``cr.descend`` does.
+each first-order step is its optimiser's update rule on the run's point held as Python
+floats (``chainrule.web.float_steps``: the arithmetic of ``Optimizer._update`` of
+``cr.optim``, bit for bit; the optimiser's own ``_update`` for the settings it lacks).
+Newton, which needs the Hessian, steps through its ``cr.optim.Newton`` exactly as
+``cr.descend`` does.
 
 Each run also stops with status ``"time_limit"`` once ``deadline`` (a ``time.monotonic()``
 instant) has passed: the path so far is kept.
 
 Most of a step's cost is NumPy's per-call overhead on arrays of a few numbers, so the work
-is shaped to make few calls: one tape replay per step for all runs, one update per run, and
-the stopping rules checked on 25 steps of all runs at once.
+is shaped to make few calls: one tape replay per step for all runs, updates on floats (no
+NumPy call), the rows of the records written and the stopping rules checked every 25 steps,
+for all runs at once.
 
 >>> from chainrule import surfaces
 >>> bowl = surfaces.get("bowl")
@@ -33,9 +36,11 @@ from chainrule.autograd import enable_grad
 from chainrule.descent import EXPLODE_FACTOR, EXPLODE_PATIENCE, OPTIMIZERS, Trajectory
 from chainrule.expr import Formula
 from chainrule.tensor import Tensor
+from chainrule.web.float_steps import float_step
 from chainrule.web.tape import Tape
 
 __all__ = ["descend_together", "make_optimizer"]
+
 
 def make_optimizer(name: str, options: dict, params: list[Tensor]):
     """The ``cr.optim`` optimiser called ``name`` (a key of ``cr.descent.OPTIMIZERS``) over
@@ -48,11 +53,13 @@ def make_optimizer(name: str, options: dict, params: list[Tensor]):
 
 
 class _Run:
-    """One optimiser's run: its optimizer, the state of its update rule, where it stopped."""
+    """One optimiser's run: its optimizer, its point, the state of its update rule, where it
+    stopped."""
 
     def __init__(self, name: str, options: dict, start: np.ndarray, formula: Formula, names):
         self.name = name
         self.newton = name == "newton"
+        self.point = start.tolist()  # Python floats: see chainrule.web.float_steps
         if self.newton:
             # two 0-d parameters, as cr.descend makes them, stepped by Newton.step
             self.params = [Tensor._wrap(np.array(v)).requires_grad_() for v in start]
@@ -60,21 +67,28 @@ class _Run:
             self.call = lambda: formula(**dict(zip(names, self.params)))
         else:
             self.opt = make_optimizer(name, options, [Tensor._wrap(start.copy())])
-            self.group = self.opt.param_groups[0]
-            self.state = self.opt._init_state(start, self.group)
+            self.update = float_step(self.opt) or self._own_update(start)
         self.status = None
         self.stopped_at = None  # the index of the last point of the run
         self.diverged_at = None
 
-    def step(self, point: np.ndarray, gradient: np.ndarray, has_graph: bool) -> None:
-        """Move ``point`` (this run's row, changed in place) one step."""
-        if not self.newton:
-            self.opt._update(point, gradient, self.state, self.group)
-            return
+    def _own_update(self, start: np.ndarray):
+        """The optimiser's own rule on a NumPy array, for the settings float_step lacks."""
+        group = self.opt.param_groups[0]
+        state = self.opt._init_state(start, group)
+
+        def update(point: list, gradient) -> None:
+            array = np.array(point)
+            self.opt._update(array, np.array(gradient, dtype=np.float64), state, group)
+            point[:] = array.tolist()
+
+        return update
+
+    def newton_step(self, has_graph: bool) -> None:
         if has_graph:  # a flat function gives Newton no step to take, as in cr.descend
             with enable_grad():  # grad mode is per thread: no lock
                 self.opt.step(self.call)
-        point[:] = [float(p.data) for p in self.params]
+        self.point = [float(p.data) for p in self.params]
 
     def hyperparameters(self) -> dict:
         return {k: v for k, v in self.opt.param_groups[0].items() if k != "params"}
@@ -98,11 +112,13 @@ def descend_together(
     tape = Tape(formula)
     runs = [_Run(name, dict(options), start, formula, names) for name, options in optimizers]
     n, d = len(runs), len(names)
-    # row k, run i: the point (d numbers), f there, the gradient there (d numbers)
+    # row k, run i: the point (d numbers), f there, the gradient there (d numbers); the rows
+    # of the steps since the last check wait in `pending` (one append per step is cheaper
+    # than writing each column into the table) and are written when the rules are checked
     records = np.empty((steps + 1, n, 2 * d + 1))
-    records[:, :, d + 1 :] = 0.0  # the gradient along a variable the formula ignores
-    current = np.tile(start, (n, 1))
-    columns = [(v, names.index(v)) for v in tape.variables]
+    pending = _Pending(records, d)
+    zeros = np.zeros(n)  # the gradient along a variable the formula ignores
+    columns = [names.index(v) for v in tape.variables]
     has_graph = bool(tape.variables)
     ones = np.ones(n)
     checks = _StoppingRules(records, d, tol, steps, start)
@@ -114,15 +130,19 @@ def descend_together(
     # changes the points before it), so they may overflow: that is not an error here
     with np.errstate(all="ignore"):
         while True:
-            row = records[k]
-            value, grads = tape.replay({v: current[:, c] for v, c in columns}, ones)
-            row[:, :d] = current
-            row[:, d] = value
-            for v, c in columns:
+            current = np.array([run.point for run in runs])
+            value, grads = tape.replay(
+                {v: current[:, c] for v, c in zip(tape.variables, columns)}, ones
+            )
+            gradient = [zeros] * d
+            for v, c in zip(tape.variables, columns):
                 g = grads[v]
-                row[:, d + 1 + c] = 0.0 if g is None else g
+                if g is not None:
+                    gradient[c] = g
+            pending.add(current, value, gradient)
             late = deadline is not None and time.monotonic() > deadline
             if k == steps or late or k - first_unchecked + 1 >= CHECK_EVERY:
+                pending.write()
                 active = checks.apply(runs, active, first_unchecked, k)
                 first_unchecked = k + 1
                 if late:
@@ -131,15 +151,51 @@ def descend_together(
                     active = []
                 if not active:
                     break
-            gradient = row[:, d + 1 :]
+            per_run = list(zip(*[g.tolist() for g in gradient]))
             for i in active:
                 run = runs[i]
-                # a Newton step costs a Hessian: check its run now rather than step past a stop
-                if run.newton and (run.status or not checks.apply(runs, [i], k, k)):
-                    continue
-                run.step(current[i], gradient[i], has_graph)
+                if run.newton:
+                    # a Newton step costs a Hessian: check its run now rather than step past
+                    # a stop (the steps since the last check are written first)
+                    pending.write()
+                    if run.status or not checks.apply(runs, [i], k, k):
+                        continue
+                    run.newton_step(has_graph)
+                else:
+                    run.update(run.point, per_run[i])
             k += 1
     return [_trajectory(run, i, records, names) for i, run in enumerate(runs)]
+
+
+class _Pending:
+    """The rows of the steps not yet written into the records table."""
+
+    def __init__(self, records: np.ndarray, d: int):
+        self.records = records
+        self.d = d
+        self.next_row = 0
+        self.points: list = []
+        self.values: list = []
+        self.gradients: list = []
+
+    def add(self, points: np.ndarray, value: np.ndarray, gradient: list) -> None:
+        self.points.append(points)
+        self.values.append(value)
+        self.gradients.append(gradient)
+
+    def write(self) -> None:
+        """Write the pending rows into the table, after those written before."""
+        if not self.points:
+            return
+        first, self.next_row = self.next_row, self.next_row + len(self.points)
+        d, rows = self.d, self.records[first : self.next_row]
+        rows[:, :, :d] = self.points
+        rows[:, :, d] = self.values
+        # (steps, variables, runs) -> (steps, runs, variables)
+        rows[:, :, d + 1 :] = np.asarray(self.gradients).transpose(0, 2, 1)
+        self.points.clear()
+        self.values.clear()
+        self.gradients.clear()
 
 
 CHECK_EVERY = 25

@@ -21,6 +21,8 @@ are summed may differ, by an ulp.
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 import numpy as np
 
 from chainrule import ops
@@ -120,10 +122,54 @@ class _Recorder:
 # of its own, so it calls the ufunc itself (entering errstate costs more than the call).
 # A test checks each gives what the primitive's forward gives.
 _UFUNCS = {
+    ops.add: np.add,
+    ops.subtract: np.subtract,
+    ops.multiply: np.multiply,
+    ops.negative: np.negative,
+    ops.exp: np.exp,
+    ops.sin: np.sin,
+    ops.cos: np.cos,
+    ops.tan: np.tan,
+    ops.tanh: np.tanh,
     ops.power: np.power,
     ops.divide: np.true_divide,
     ops.log: np.log,
     ops.sqrt: np.sqrt,
+}
+
+
+def _vjp_rule(prim, refs: tuple):
+    """The VJP rule of a tape entry as ``rule(g, ans, args) -> bars`` (None if the primitive
+    has no derivative): the primitive's own rule, or for the common cases of ``_FAST_RULES``
+    the same arithmetic on the same arrays without the calls that only matter elsewhere (a
+    power's guard for an exponent of 0 when the exponent is a constant that is not 0; the
+    dispatch of ``cos(x)`` through the primitive when x is an array). A test checks each
+    gives what the primitive's rule gives, bit for bit."""
+    if not prim.differentiable:
+        return None
+    make = _FAST_RULES.get(prim)
+    fast = make(refs) if make is not None else None
+    if fast is not None:
+        return fast
+    vjp = prim.vjp
+    if prim.vjp_takes_needs:
+        needs = tuple(traced for traced, _ in refs)
+        return lambda g, ans, args: vjp(g, ans, *args, needs=needs)
+    return lambda g, ans, args: vjp(g, ans, *args)
+
+
+def _power_rule(refs: tuple):
+    (x_traced, _), (y_traced, y) = refs
+    if not x_traced or y_traced or np.ndim(y) != 0 or y == 0:
+        return None
+    y_less_one = y - 1  # power_vjp's x_bar, where(y == 0, 0, g * y * x ** (y - 1)), y != 0
+    return lambda g, ans, args: (g * y * args[0] ** y_less_one, None)
+
+
+_FAST_RULES = {
+    ops.power: _power_rule,
+    ops.sin: lambda refs: lambda g, ans, args: (g * np.cos(args[0]),),
+    ops.cos: lambda refs: lambda g, ans, args: (-g * np.sin(args[0]),),
 }
 
 
@@ -145,14 +191,35 @@ class Tape:
         with np.errstate(all="ignore"):
             out = run(formula._program, leaves, recorder)
         self.variables = tuple(formula.variables)
-        # per operation (after the leaves): its forward, its arguments as (traced, tape index
-        # or constant), which of them want a cotangent, and its primitive (for the VJP rule)
-        self._ops = [
-            (_UFUNCS.get(prim, prim.forward), refs, tuple(t for t, _ in refs), prim)
-            for prim, refs in recorder.entries[len(leaves) :]
-        ]
-        # the output: a tape index, or a constant when the formula ignores its variables
-        self._output = out.index if type(out) is _Traced else None
+        # A replay fills a list of slots: the constants, then the variables' values, then
+        # each operation's answer (tape index i is slot i + len(constants)), so that every
+        # argument is a slot, fetched with one itemgetter call.
+        constants = [ref for _, refs in recorder.entries for traced, ref in refs if not traced]
+        self._constants = constants
+        shift = len(constants)
+        slot_of_constant = iter(range(shift))
+        self._ops = []
+        for prim, refs in recorder.entries[len(leaves) :]:
+            slots = [ref + shift if traced else next(slot_of_constant) for traced, ref in refs]
+            # per operation: its forward, a getter of its arguments, whether it has one (a
+            # getter of one item gives the item, not a tuple), its VJP rule as a function of
+            # (g, ans, args) (None: no gradient), and (argument position, slot) of each
+            # argument that wants a cotangent
+            targets = [
+                (i, slot) for i, ((traced, _), slot) in enumerate(zip(refs, slots)) if traced
+            ]
+            self._ops.append(
+                (
+                    _UFUNCS.get(prim, prim.forward),
+                    itemgetter(*slots),
+                    len(slots) == 1,
+                    _vjp_rule(prim, refs),
+                    targets,
+                )
+            )
+        self._first = shift + len(leaves)  # the slot of the first operation
+        # the output: a slot, or a constant when the formula ignores its variables
+        self._output = out.index + shift if type(out) is _Traced else None
         self._constant = None if type(out) is _Traced else float(out)
 
     def value_and_grad(self, values: dict[str, np.ndarray]):
@@ -173,38 +240,37 @@ class Tape:
             return ones * self._constant, dict.fromkeys(self.variables)
         answers = self._forward(values)
         cotangents = self._backward(answers, ones)
-        return answers[self._output], dict(zip(self.variables, cotangents))
+        first = len(self._constants)
+        return answers[self._output], dict(zip(self.variables, cotangents[first:]))
 
     def _forward(self, values: dict) -> list:
-        answers = [values[name] for name in self.variables]
+        answers = self._constants + [values[name] for name in self.variables]
         append = answers.append
-        for forward, refs, _, _ in self._ops:
-            append(forward(*[answers[ref] if traced else ref for traced, ref in refs]))
+        for forward, arguments, unary, _, _ in self._ops:
+            append(forward(arguments(answers)) if unary else forward(*arguments(answers)))
         return answers
 
     def _backward(self, answers: list, ones: np.ndarray) -> list:
-        """The cotangent of every entry, from the output's (ones) down to the variables."""
+        """The cotangent of every slot, from the output's (ones) down to the variables'."""
         cotangents: list = [None] * len(answers)
         cotangents[self._output] = ones
-        first = len(self.variables)
+        first = self._first
         ops = self._ops
         for index in range(self._output, first - 1, -1):
             g = cotangents[index]
             if g is None:
                 continue
-            _, refs, needs, prim = ops[index - first]
-            if not prim.differentiable:
+            _, arguments, unary, rule, targets = ops[index - first]
+            if rule is None:
                 continue
-            args = [answers[ref] if traced else ref for traced, ref in refs]
-            if prim.vjp_takes_needs:
-                bars = prim.vjp(g, answers[index], *args, needs=needs)
-            else:
-                bars = prim.vjp(g, answers[index], *args)
-            for (traced, ref), bar in zip(refs, bars):
-                if traced and bar is not None:
-                    previous = cotangents[ref]
+            args = arguments(answers)
+            bars = rule(g, answers[index], (args,) if unary else args)
+            for position, slot in targets:
+                bar = bars[position]
+                if bar is not None:
+                    previous = cotangents[slot]
                     # a new array each time: a rule may hand back g itself, shared by two inputs
-                    cotangents[ref] = bar if previous is None else previous + bar
+                    cotangents[slot] = bar if previous is None else previous + bar
         return cotangents
 
 
