@@ -188,10 +188,6 @@ def _formula_detail(message: str, position: int, text: str) -> dict:
     return {"message": message, "position": position, "formula": text, "field": "formula"}
 
 
-def _finite_or_none(values) -> list:
-    return [v if math.isfinite(v) else None for v in values]
-
-
 # -- grid -----------------------------------------------------------------------------------
 
 
@@ -297,8 +293,8 @@ def _run(trajectory, index: int) -> dict:
     # a diverged path ends at its last finite point (the start always is one)
     finite = np.isfinite(points).all(axis=1)
     keep = int(np.argmin(finite)) if not finite.all() else len(points)
-    values = trajectory.values[:keep].tolist()
-    gradients = trajectory.gradients[:keep].tolist()
+    values = trajectory.values[:keep]
+    gradients = trajectory.gradients[:keep]
     status = trajectory.status
     return {
         "name": trajectory.optimizer,
@@ -308,10 +304,17 @@ def _run(trajectory, index: int) -> dict:
         "converged_at": trajectory.steps if status == "converged" else None,
         "diverged_at": trajectory.diverged_at,
         "points": points[:keep].tolist(),
-        "values": _finite_or_none(values),
-        "gradients": [_finite_or_none(g) for g in gradients],
+        "values": _list_or_none(values),
+        "gradients": _list_or_none(gradients),
         "hyperparameters": _plain(trajectory.hyperparameters),
     }
+
+
+def _list_or_none(array: np.ndarray) -> list:
+    """``array.tolist()`` with None for every number that is not finite."""
+    if np.isfinite(array).all():
+        return array.tolist()
+    return np.where(np.isfinite(array), array, None).tolist()
 
 
 def json_safe(value):
