@@ -265,8 +265,15 @@ def _optional_figures(timing: Timing) -> dict:
     return {name: value for name, value in figures.items() if value is not None}
 
 
+# results.json's key for the sections of RESULTS.md that other tools measure and write (the
+# hiker's load, by benchmarks.load_hiker): {title: Markdown}, rendered after the workloads,
+# so that rewriting RESULTS.md from results.json keeps them
+SECTIONS = "sections"
+
+
 def render_markdown(results: dict) -> str:
-    """RESULTS.md: one section per workload, with the machine, date and versions it ran with."""
+    """RESULTS.md: one section per workload, with the machine, date and versions it ran with,
+    then the sections other tools put under ``results[SECTIONS]``, as they wrote them."""
     lines = [
         "# Benchmark results",
         "",
@@ -277,7 +284,8 @@ def render_markdown(results: dict) -> str:
         "RSS after imports) by chainrule's: above 1 means chainrule needs less memory.",
         "",
     ]
-    for name in sorted(results, key=_workload_order):
+    workloads = [name for name in results if name != SECTIONS]
+    for name in sorted(workloads, key=_workload_order):
         entry = results[name]
         m = entry["machine"]
         versions = ", ".join(f"{k} {v}" for k, v in entry["versions"].items())
@@ -303,6 +311,8 @@ def render_markdown(results: dict) -> str:
         ]
         lines += [_row(t) for t in entry["timings"]]
         lines.append("")
+    for text in results.get(SECTIONS, {}).values():
+        lines += [text.strip("\n"), ""]
     return "\n".join(lines)
 
 

@@ -7,8 +7,9 @@ request (six optimisers x 500 steps on Rosenbrock), and one client alone.
 The server runs in a process of its own (``chainrule hiker``), so that the clients do not share
 its interpreter. Reported: requests answered, errors (any status but 200, any failure to
 connect or read), requests per second, latency p50 and p99 under load, and p50 and p99 of
-one request at a time on the otherwise idle server. The section "Hiker load" of
-benchmarks/RESULTS.md is replaced (or added) with these figures.
+one request at a time on the otherwise idle server. The section "Hiker load" is kept in
+benchmarks/results.json (beside the workloads' figures, so that ``python -m benchmarks``
+keeps it too) and RESULTS.md is rewritten from that file.
 """
 
 from __future__ import annotations
@@ -24,7 +25,10 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks import harness
+
 RESULTS_MD = Path(__file__).parent / "RESULTS.md"
+RESULTS_JSON = Path(__file__).parent / "results.json"
 SECTION = "## Hiker load"
 DATE = "2026-11-22"
 
@@ -97,12 +101,13 @@ def cpu_times(body: dict, repeats: int = 5) -> dict:
     JSON, and, before them, the same six runs by ``cr.descend`` one after another."""
     import chainrule as cr
     from chainrule.web import handlers, schemas
+    from chainrule.web.app import json_bytes
 
     request = schemas.TrajectoriesRequest(**body)
     surface = cr.surfaces.get(body["surface"])
 
     def hiker():
-        json.dumps(handlers.compute_trajectories(request), allow_nan=False)
+        json_bytes(handlers.compute_trajectories(request))
 
     def one_by_one():
         for choice in body["optimizers"]:
@@ -206,17 +211,12 @@ def render(figures: dict, args) -> str:
 
 
 def write_section(text: str) -> None:
-    """Replace the "Hiker load" section of RESULTS.md (or add it at the end), atomically."""
-    old = RESULTS_MD.read_text() if RESULTS_MD.exists() else ""
-    start = old.find(SECTION)
-    if start < 0:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        end = old.find("\n## ", start + len(SECTION))
-        new = old[:start] + text + (old[end + 1 :] if end >= 0 else "")
-    temporary = RESULTS_MD.with_suffix(".md.tmp")
-    temporary.write_text(new)
-    os.replace(temporary, RESULTS_MD)
+    """Put the "Hiker load" section into results.json (with the workloads' figures, where
+    ``python -m benchmarks`` finds it again) and rewrite RESULTS.md from it, both atomically."""
+    results = harness.load_results(RESULTS_JSON)
+    results.setdefault(harness.SECTIONS, {})[SECTION.removeprefix("## ")] = text
+    harness.write_atomically(RESULTS_JSON, json.dumps(results, indent=1) + "\n")
+    harness.write_atomically(RESULTS_MD, harness.render_markdown(results))
 
 
 def main(argv: list[str] | None = None) -> int:

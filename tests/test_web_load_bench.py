@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from benchmarks import load_hiker
+import json
+
+import pytest
+
+from benchmarks import harness, load_hiker, run
 
 
 def test_percentile_picks_from_the_sorted_values():
@@ -12,22 +16,60 @@ def test_percentile_picks_from_the_sorted_values():
     assert load_hiker.percentile(values, 0) == 1.0
 
 
-def test_the_section_is_replaced_and_the_others_kept(tmp_path, monkeypatch):
-    results = tmp_path / "RESULTS.md"
-    results.write_text(
-        "# Benchmark results\n\n## W1: a\n\nrow\n\n## Hiker load\n\nold\n\n## W9: z\n"
-    )
-    monkeypatch.setattr(load_hiker, "RESULTS_MD", results)
-    load_hiker.write_section("## Hiker load\n\nnew\n")
-    text = results.read_text()
-    assert "old" not in text and "new" in text
-    assert text.index("## W1") < text.index("## Hiker load") < text.index("## W9")
-    assert [p.name for p in tmp_path.iterdir()] == ["RESULTS.md"]  # no temporary left
+def _workload_results() -> dict:
+    timing = {"engine": "chainrule", "median_s": 0.002, "fastest_s": 0.001, "slowest_s": 0.003}
+    return {
+        "W1": {
+            "title": "a",
+            "unit": "per step",
+            "target": "fast",
+            "metric": "time",
+            "date": "2026-01-01",
+            "machine": {"cpu": "cpu", "cores": 2, "python": "3.11", "system": "Linux"},
+            "versions": {"chainrule": "0"},
+            "timings": [{**timing, "runs": 3, "ratio": 1.0}],
+        }
+    }
 
 
-def test_the_section_is_added_when_missing(tmp_path, monkeypatch):
-    results = tmp_path / "RESULTS.md"
-    results.write_text("# Benchmark results\n\n## W1: a\n")
-    monkeypatch.setattr(load_hiker, "RESULTS_MD", results)
+@pytest.fixture
+def results_files(tmp_path, monkeypatch):
+    json_path, md_path = tmp_path / "results.json", tmp_path / "RESULTS.md"
+    json_path.write_text(json.dumps(_workload_results()))
+    md_path.write_text(harness.render_markdown(_workload_results()))
+    monkeypatch.setattr(load_hiker, "RESULTS_JSON", json_path)
+    monkeypatch.setattr(load_hiker, "RESULTS_MD", md_path)
+    monkeypatch.setattr(run, "RESULTS_JSON", json_path)
+    monkeypatch.setattr(run, "RESULTS_MD", md_path)
+    return json_path, md_path
+
+
+def test_the_section_is_added_after_the_workloads_then_replaced(results_files):
+    json_path, md_path = results_files
+    load_hiker.write_section("## Hiker load\n\nold\n")
+    text = md_path.read_text()
+    assert text.index("## W1: a") < text.index("## Hiker load\n\nold")
     load_hiker.write_section("## Hiker load\n\nnew\n")
-    assert results.read_text().endswith("## W1: a\n\n## Hiker load\n\nnew\n")
+    text = md_path.read_text()
+    assert "old" not in text and text.count("## Hiker load") == 1 and "## W1: a" in text
+    assert sorted(p.name for p in json_path.parent.iterdir()) == ["RESULTS.md", "results.json"]
+
+
+def test_rewriting_results_md_from_the_workloads_keeps_the_hiker_section(results_files):
+    # what `python -m benchmarks` does after timing a workload: record it, render everything
+    json_path, md_path = results_files
+    load_hiker.write_section("## Hiker load\n\np50 12 ms\n")
+    results = harness.load_results(json_path)
+    results["W1"]["title"] = "a, timed again"
+    md_path.write_text(harness.render_markdown(results))
+    text = md_path.read_text()
+    assert "## W1: a, timed again" in text and "## Hiker load\n\np50 12 ms" in text
+
+
+def test_the_benchmarks_runner_keeps_the_hiker_section(results_files, monkeypatch):
+    json_path, md_path = results_files
+    load_hiker.write_section("## Hiker load\n\np50 12 ms\n")
+    monkeypatch.setattr(run, "WORKLOADS", [])  # time nothing: only the rewrite of the files
+    assert run.main([]) == 0
+    assert "## Hiker load\n\np50 12 ms" in md_path.read_text()
+    assert "## W1: a" in md_path.read_text()
