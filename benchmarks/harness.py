@@ -31,6 +31,8 @@ import math
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -122,17 +124,38 @@ def summarise(engine: str, samples: list[float], flops: int | None = None, **mem
     return Timing(engine, median, min(samples), max(samples), len(samples), gflops, **memory)
 
 
-def time_workload(workload, warmup: int, repeat: int) -> list[Timing]:
-    """Time every installed engine of ``workload``, the reference engine first."""
+def time_workload(workload, warmup: int, repeat: int, processes: int = 1) -> list[Timing]:
+    """Time every installed engine of ``workload``, the reference engine first; with
+    ``processes`` > 1, ``repeat`` calls in each of that many fresh processes, pooled."""
     repeat = min(repeat, getattr(workload, "REPEAT", repeat))
     if metric(workload) == "memory":
         from benchmarks import memory  # it builds on this module
 
         return [memory.measure(workload, engine, warmup, repeat) for engine in workload.engines()]
-    runs = {engine: setup() for engine, setup in workload.engines().items()}
-    samples = interleave(runs, warmup, repeat)
+    if processes > 1:
+        samples = pooled_samples(workload.NAME, warmup, repeat, processes)
+    else:
+        runs = {engine: setup() for engine, setup in workload.engines().items()}
+        samples = interleave(runs, warmup, repeat)
     flops = getattr(workload, "FLOPS", None)
-    return [summarise(engine, samples[engine], flops) for engine in runs]
+    return [summarise(engine, samples[engine], flops) for engine in samples]
+
+
+def pooled_samples(name: str, warmup: int, repeat: int, processes: int) -> dict[str, list]:
+    """The samples of ``processes`` fresh interpreters (``benchmarks.sample``), pooled."""
+    pooled: dict[str, list[float]] = {}
+    root = Path(__file__).resolve().parent.parent
+    for _ in range(processes):
+        done = subprocess.run(
+            [sys.executable, "-m", "benchmarks.sample", name, str(warmup), str(repeat)],
+            capture_output=True,
+            text=True,
+            cwd=root,
+            check=True,
+        )
+        for engine, seconds in json.loads(done.stdout).items():
+            pooled.setdefault(engine, []).extend(seconds)
+    return pooled
 
 
 # a pause before each engine's turn, long enough for other engines' spinning threads to sleep
@@ -232,8 +255,11 @@ def load_results(path: Path) -> dict:
     return {}
 
 
-def record(results: dict, workload, timings: list[Timing], versions: dict[str, str]) -> None:
-    """Put one workload's timings into ``results`` (keyed by workload name)."""
+def record(
+    results: dict, workload, timings: list[Timing], versions: dict[str, str], processes: int = 1
+) -> None:
+    """Put one workload's timings into ``results`` (keyed by workload name); ``processes``:
+    how many fresh processes the samples were pooled from."""
     measured = metric(workload)
     relative = ratios(timings, measured)
     results[workload.NAME] = {
@@ -245,6 +271,7 @@ def record(results: dict, workload, timings: list[Timing], versions: dict[str, s
         "machine": machine(),
         "versions": versions,
         "note": getattr(workload, "NOTE", ""),
+        "processes": processes,
         "timings": [
             {
                 "engine": t.engine,
@@ -300,6 +327,14 @@ def render_markdown(results: dict) -> str:
             f" {m['system']}; {versions}.",
             "",
         ]
+        processes = entry.get("processes", 1)
+        if processes > 1:
+            lines += [
+                f"Samples pooled from {processes} fresh processes, {runs // processes} timed"
+                " calls of each engine in each: this workload's times differ more from one"
+                " process to the next than within one.",
+                "",
+            ]
         columns = [f"median time {entry['unit']}", f"fastest – slowest of {runs}"]
         if entry.get("metric") == "memory":
             columns = ["work's peak RSS", "process's peak RSS", *columns]

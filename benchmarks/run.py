@@ -1,8 +1,10 @@
-"""Run the benchmarks: every workload, every installed engine, one process; print the ratios.
+"""Run the benchmarks: every workload, every installed engine, one process (or, for
+workloads that declare PROCESSES, several fresh ones, pooled); print the ratios.
 
     python -m benchmarks                 # all workloads, rewrite benchmarks/RESULTS.md
     python -m benchmarks --only W1b      # some of them (their sections of RESULTS.md are updated)
-    python -m benchmarks --quick         # fewer repeats, results not written
+    python -m benchmarks --quick         # fewer repeats, one process, results not written
+    python -m benchmarks --processes 5   # every workload's samples from 5 fresh processes
 
 Each workload's ``check()`` runs first: engines that disagree on the numbers are not timed.
 """
@@ -55,6 +57,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=15, help="timed calls (default 15)")
     parser.add_argument("--quick", action="store_true", help="1 warm-up, 3 repeats, write nothing")
     parser.add_argument("--no-write", action="store_true", help="print only, leave RESULTS.md")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        metavar="N",
+        help="time each workload in N fresh processes, samples pooled (default: the "
+        "workload's PROCESSES, else 1)",
+    )
     return parser.parse_args(argv)
 
 
@@ -75,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         if hasattr(workload, "check"):
             workload.check()
             print("  check: the engines compute the same numbers")
-        timings = harness.time_workload(workload, warmup, repeat)
+        processes = args.processes or (1 if args.quick else getattr(workload, "PROCESSES", 1))
+        timings = harness.time_workload(workload, warmup, repeat, processes)
         ratio = harness.ratios(timings, harness.metric(workload))
         for t in timings:
             print(
@@ -83,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"   ratio {ratio[t.engine]:.2f}"
             )
         print(f"  target: {workload.TARGET}\n")
-        harness.record(results, workload, timings, versions)
+        harness.record(results, workload, timings, versions, processes)
     if not (args.quick or args.no_write):
         harness.write_atomically(RESULTS_JSON, harness.json.dumps(results, indent=1) + "\n")
         harness.write_atomically(RESULTS_MD, harness.render_markdown(results))

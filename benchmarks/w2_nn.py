@@ -18,6 +18,10 @@ from benchmarks.harness import installed
 NAME = "W2-nn"
 TITLE = "W2 with the nn layers: Sequential(Linear, ReLU, ...), cross_entropy, optim.SGD momentum"
 UNIT = "per training step"
+# A step's time differs more from one process to the next than within one (the NumPy floor:
+# 2.8 to 4.9 ms in six fresh processes, cause not pinned down), so samples are pooled from
+# several fresh processes.
+PROCESSES = 5
 TARGET = "Tensor engine with cr.nn and cr.optim at most 1.15x PyTorch's time (torch ratio >= 0.87)."
 NOTE = (
     f"W2's weights, batch and update (SGD, lr {w2_mlp.LR}, momentum {w2_mlp.MU}, PyTorch's "

@@ -230,3 +230,28 @@ def test_w4_by_hand_hessian_is_rosenbrocks():
     )
     assert np.allclose(w4_second_order.hessian_by_hand(x), numeric, atol=1e-5)
     assert np.allclose(w4_second_order.hvp_by_hand(x, v), numeric @ v, atol=1e-5)
+
+
+def test_pooled_samples_gather_every_fresh_process(monkeypatch):
+    calls = []
+
+    def fake_run(command, **options):
+        calls.append(command)
+        seconds = {"chainrule": [0.001 * len(calls)], "numpy": [0.002 * len(calls)]}
+        return types.SimpleNamespace(stdout=harness.json.dumps(seconds))
+
+    monkeypatch.setattr(harness.subprocess, "run", fake_run)
+    pooled = harness.pooled_samples("W2", warmup=1, repeat=4, processes=3)
+    assert [c[1:] for c in calls] == [["-m", "benchmarks.sample", "W2", "1", "4"]] * 3
+    assert pooled == {"chainrule": [0.001, 0.002, 0.003], "numpy": [0.002, 0.004, 0.006]}
+
+
+def test_w2_pools_processes_and_results_say_so():
+    assert w2_mlp.PROCESSES > 1 and w2_nn.PROCESSES > 1
+    timings = [harness.summarise("chainrule", [1.0] * 10), harness.summarise("numpy", [0.5] * 10)]
+    results: dict = {}
+    harness.record(results, w2_mlp, timings, {"numpy": "2"}, processes=5)
+    assert results["W2"]["processes"] == 5
+    assert "Samples pooled from 5 fresh processes, 2 timed calls" in harness.render_markdown(
+        results
+    )
