@@ -24,12 +24,11 @@ so ``a - b`` and ``b - a`` look different.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
+from chainrule.viz.files import atomic_path
 from chainrule.viz.graph_dot import dot_lines
 from chainrule.viz.graph_fold import Group, fold
 from chainrule.viz.graph_nodes import graph_units
@@ -169,12 +168,9 @@ def save_graph(y, path, **options) -> Path:
 
 
 def _render(dot: str, text: str, path: Path, fmt: str) -> None:
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_path(path) as temporary:
         done = subprocess.run(
-            [dot, f"-T{fmt}", "-o", temporary],
+            [dot, f"-T{fmt}", "-o", str(temporary)],
             input=text.encode("utf-8"),
             capture_output=True,
             check=False,
@@ -185,19 +181,8 @@ def _render(dot: str, text: str, path: Path, fmt: str) -> None:
                 f"Graphviz's dot could not draw {path.name}: "
                 f"{reason[0] if reason else f'exit code {done.returncode}'}"
             )
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
 
 
 def _write_atomically(path: Path, content: bytes) -> None:
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(content)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
+    with atomic_path(path) as temporary:
+        temporary.write_bytes(content)
