@@ -221,7 +221,9 @@ def _run(
             if g is None:
                 continue
             is_node = type(item) is Node
-            g = _run_hooks(item.hooks if is_node else _leaf_hooks(item), g, on_tensors)
+            hooks = item.hooks if is_node else _leaf_hooks(item)
+            if hooks:
+                g = _run_hooks(hooks, g, on_tensors)
             if capture is not None and key in capture:
                 captured = capture[key]
                 capture[key] = g if captured is None else captured + g
@@ -320,32 +322,48 @@ def _propagate(node: Node, g, pending: dict, owned: set, on_tensors: bool) -> No
             f"backward: the graph through '{prim.name}' was already freed by an earlier "
             "backward(); pass retain_graph=True to the first one to backpropagate twice"
         )
-    ans = _ans_for_rule(node, on_tensors)
-    args = inputs if on_tensors else tuple([raw(a) for a in inputs])
+    if on_tensors:
+        ans = _ans_for_rule(node, True)
+        args = inputs
+    else:
+        # the common case, inlined: this runs once per node of every backward
+        ans = node.ans
+        if ans is None:
+            ans = placeholder(node.shape, node.dtype)
+        args = tuple([a.data if isinstance(a, Tensor) else a for a in inputs])
+    edges = node.edges
     if prim.vjp_takes_needs:
-        needs = tuple(edge is not None for edge in node.edges)
+        needs = tuple([edge is not None for edge in edges])
         cotangents = prim.vjp(g, ans, *args, needs=needs, **node.params)
     else:
         cotangents = prim.vjp(g, ans, *args, **node.params)
-    handed_out: list = []  # the arrays given to inputs so far (one array to two: not fresh)
-    for edge, x_bar in zip(node.edges, cotangents):
+    handed_out = None  # the arrays given to inputs so far (one array to two: not fresh)
+    for edge, x_bar in zip(edges, cotangents):
         if edge is None or x_bar is None:
             continue
-        x_bar = unbroadcast(x_bar, edge.shape)
+        shape = edge.shape
+        if x_bar.shape != shape:
+            x_bar = unbroadcast(x_bar, shape)
         if anomaly_mode.enabled:
             _check_finite(node, x_bar)
         # ownership only pays off for big arrays: small ones are cheaper to copy than to track
         fresh = (
             not on_tensors
-            and getattr(x_bar, "size", 0) >= _OWNERSHIP_MIN_SIZE
+            and x_bar.size >= _OWNERSHIP_MIN_SIZE
             and _is_fresh(x_bar, g, ans, args, handed_out)
         )
-        handed_out.append(x_bar)
+        if handed_out is None:
+            handed_out = [x_bar]
+        else:
+            handed_out.append(x_bar)
         key = id(edge)
         collected = pending.get(key)
         if collected is None:
             pending[key] = x_bar
-            _mark(owned, key, fresh)
+            if fresh:
+                owned.add(key)
+            else:
+                owned.discard(key)
         elif key in owned and collected.dtype == x_bar.dtype:
             collected += x_bar  # in place: no other reference to this array exists
         else:
@@ -359,7 +377,7 @@ def _propagate(node: Node, g, pending: dict, owned: set, on_tensors: bool) -> No
 _OWNERSHIP_MIN_SIZE = 4096
 
 
-def _is_fresh(x_bar, g, ans, args: tuple, handed_out: list) -> bool:
+def _is_fresh(x_bar, g, ans, args: tuple, handed_out: list | None) -> bool:
     """Whether a rule's cotangent is a new array that nothing else refers to (so the engine
     may add into it in place, or keep it as a leaf's .grad without a copy)."""
     return (
@@ -368,7 +386,7 @@ def _is_fresh(x_bar, g, ans, args: tuple, handed_out: list) -> bool:
         and x_bar.flags.writeable
         and x_bar is not g
         and x_bar is not ans
-        and not any(x_bar is other for other in handed_out)
+        and not (handed_out and any(x_bar is other for other in handed_out))
         and not any(x_bar is a for a in args)
     )
 

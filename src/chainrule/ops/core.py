@@ -315,5 +315,7 @@ def unbroadcast(g, shape: tuple):
         extra + i for i, n in enumerate(shape) if n == 1 and g_shape[extra + i] != 1
     )
     if axes:
-        g = g.sum(axis=axes)
+        # np.add.reduce is what ndarray.sum calls, minus its Python layer (once per broadcast
+        # input in every backward); a Tensor sums with its own method, recorded
+        g = np.add.reduce(g, axis=axes) if type(g) is np.ndarray else g.sum(axis=axes)
     return g.reshape(shape) if g.shape != shape else g

@@ -145,6 +145,8 @@ def swapaxes(x, axis0: int, axis1: int):
     >>> cr.swapaxes(cr.zeros((2, 3, 4)), 0, 1).shape
     (3, 2, 4)
     """
+    if type(x) is np.ndarray:  # in a backward rule on arrays: NumPy's own view, no dispatch
+        return x.swapaxes(axis0, axis1)
     order = list(range(np.ndim(raw(x))))
     order[axis0], order[axis1] = order[axis1], order[axis0]
     return _permute(x, tuple(order))
@@ -191,7 +193,30 @@ expand_dims = unsqueeze
 
 @primitive
 def _broadcast_to(x, shape):
+    if type(x) is np.ndarray and x.flags.c_contiguous and len(shape) >= x.ndim:
+        return _broadcast_view(x, shape)
     return np.broadcast_to(x, shape)
+
+
+def _broadcast_view(x: np.ndarray, shape: tuple) -> np.ndarray:
+    """np.broadcast_to for a C-contiguous x: the same read-only view, built directly.
+
+    A mean's gradient is a broadcast, once per backward; np.broadcast_to spends ~4.5 us in
+    Python on it, this ~0.7 us. Axes x lacks or has as 1 get stride 0, so every element
+    of the view reads x's memory.
+    """
+    extra = len(shape) - x.ndim
+    strides = [0] * extra
+    for n, have, stride in zip(shape[extra:], x.shape, x.strides):
+        if have == n:
+            strides.append(stride)
+        elif have == 1:
+            strides.append(0)
+        else:
+            raise ValueError(f"cannot broadcast an array of shape {x.shape} to shape {shape}")
+    view = np.ndarray(shape, x.dtype, x, 0, tuple(strides))
+    view.flags.writeable = False
+    return view
 
 
 @_broadcast_to.defvjp(saves=())
