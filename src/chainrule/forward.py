@@ -128,7 +128,7 @@ def tangent_of(x, level=None):
     return None
 
 
-# -- the per-operation step, called by core._apply_forward while a level is open --------------
+# -- the per-operation step, called by core._call_forward while a level is open --------------
 
 
 def _attach_tangents(out: Tensor, prim, args: tuple, params: dict) -> None:

@@ -371,7 +371,8 @@ class Tensor:
         >>> v.mul_(0.5).add_(cr.tensor([1.0, 1.0]), alpha=2)
         tensor([2.5, 3.0])
         """
-        self._check_in_place("add_")
+        if self._node is not None or self.requires_grad:
+            self._check_in_place("add_")
         other = other.data if isinstance(other, Tensor) else other
         self.data += other if alpha == 1 else _scaled(other, alpha, self.data)
         return self
@@ -383,7 +384,8 @@ class Tensor:
         >>> cr.tensor([1.0, 2.0]).sub_(cr.tensor([1.0, 1.0]), alpha=0.5)   # a gradient step
         tensor([0.5, 1.5])
         """
-        self._check_in_place("sub_")
+        if self._node is not None or self.requires_grad:
+            self._check_in_place("sub_")
         other = other.data if isinstance(other, Tensor) else other
         self.data -= other if alpha == 1 else _scaled(other, alpha, self.data)
         return self
@@ -395,7 +397,8 @@ class Tensor:
         >>> cr.tensor([1.0, 2.0]).mul_(3)
         tensor([3., 6.])
         """
-        self._check_in_place("mul_")
+        if self._node is not None or self.requires_grad:
+            self._check_in_place("mul_")
         self.data *= other.data if isinstance(other, Tensor) else other
         return self
 
@@ -406,7 +409,8 @@ class Tensor:
         >>> cr.tensor([1.0, 2.0]).div_(4)
         tensor([0.25, 0.50])
         """
-        self._check_in_place("div_")
+        if self._node is not None or self.requires_grad:
+            self._check_in_place("div_")
         self.data /= other.data if isinstance(other, Tensor) else other
         return self
 
@@ -417,7 +421,8 @@ class Tensor:
         >>> cr.tensor([1.0, 2.0]).copy_(cr.tensor(7.0))
         tensor([7., 7.])
         """
-        self._check_in_place("copy_")
+        if self._node is not None or self.requires_grad:
+            self._check_in_place("copy_")
         self.data[...] = source.data if isinstance(source, Tensor) else source
         return self
 

@@ -178,8 +178,7 @@ class Primitive:
         self.jvp = rule
         return rule
 
-    def __call__(self, *args, **params):
-        return _apply(self, args, params)
+    # __call__ is _call_plain, or _call_forward while a jvp is open (set_forward_mode, below)
 
     def __get__(self, instance, owner=None):
         return self if instance is None else MethodType(self, instance)
@@ -213,7 +212,9 @@ attach_tangents = None  # set by chainrule.forward: computes an output's tangent
 _USER_ERRORS = (np.linalg.LinAlgError, IndexError, ValueError, TypeError)
 
 
-def _apply_plain(prim: Primitive, args: tuple, params: dict):
+def _call_plain(prim: Primitive, *args, **params):
+    """What calling a primitive does: the forward on arrays; a Tensor result, recorded when
+    grad mode is on and an input requires grad."""
     tensor_type = Tensor
     has_tensor = False
     record = False
@@ -239,25 +240,24 @@ def _apply_plain(prim: Primitive, args: tuple, params: dict):
     return tensor_type._wrap(ans)
 
 
-def _apply_forward(prim: Primitive, args: tuple, params: dict):
-    """_apply while a jvp is open: the same result, with its tangents attached."""
-    out = _apply_plain(prim, args, params)
+def _call_forward(prim: Primitive, *args, **params):
+    """A call while a jvp is open: the same result, with its tangents attached."""
+    out = _call_plain(prim, *args, **params)
     if forward_levels and isinstance(out, Tensor):
         attach_tangents(out, prim, args, params)
     return out
 
 
-# What every call of a primitive runs (Primitive.__call__ looks it up each time): the plain
-# _apply, or _apply_forward while a jvp is open. A switch rather than a test inside _apply,
-# so that with forward mode off, which is the rule, operations pay nothing at all for it.
-_apply = _apply_plain
+# Calling a primitive runs Primitive.__call__, which is _call_plain, or _call_forward while a
+# jvp is open. A switch of the method rather than a test inside it, so that with forward mode
+# off, which is the rule, operations pay nothing at all for it (nor a frame to dispatch).
+Primitive.__call__ = _call_plain
 
 
 def set_forward_mode(on: bool) -> None:
     """Route every operation through forward mode (on) or not (off); chainrule.forward's
     jvp turns it on when it opens the first level and off when it closes the last."""
-    global _apply
-    _apply = _apply_forward if on else _apply_plain
+    Primitive.__call__ = _call_forward if on else _call_plain
 
 
 def _describe_failure(prim: Primitive, arrays: list, params: dict, error: Exception) -> str:

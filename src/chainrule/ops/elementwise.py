@@ -570,7 +570,9 @@ def relu(x):
 
 @relu.defvjp(saves=("ans",))
 def relu_vjp(g, ans, x):
-    return (g * greater(ans, 0),)  # ans > 0 exactly where x > 0: only the output is kept
+    # ans > 0 exactly where x > 0: only the output is kept. An operator, not greater():
+    # on arrays it is NumPy's own comparison, with no dispatch (a Tensor's > is greater)
+    return (g * (ans > 0),)
 
 
 @relu.defjvp

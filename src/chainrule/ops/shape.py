@@ -530,6 +530,9 @@ def _getitem(x, index):
 @_getitem.defvjp(saves=("index",))
 def _getitem_vjp(g, ans, x, index):
     zeros = np.zeros(np.shape(raw(x)), dtype=np.result_type(raw(g)))
+    if type(g) is np.ndarray:  # on arrays: scatter into the zeros, which nothing else holds
+        _scatter_add(zeros, index, g)
+        return zeros, None
     return _index_add(zeros, index, g), None
 
 
@@ -549,16 +552,27 @@ def getitem(x, index):
 def _may_repeat(index) -> bool:
     """Whether an index can name one place twice (only integer arrays can)."""
     parts = index if isinstance(index, tuple) else (index,)
-    return any(isinstance(p, (np.ndarray, list)) and np.asarray(p).dtype != bool for p in parts)
+    for p in parts:
+        if type(p) is np.ndarray:
+            if p.dtype != bool:
+                return True
+        elif isinstance(p, (np.ndarray, list)) and np.asarray(p).dtype != bool:
+            return True
+    return False
+
+
+def _scatter_add(out: np.ndarray, index, values) -> None:
+    """out[index] += values in place, where a place named twice gets both additions."""
+    if _may_repeat(index):
+        np.add.at(out, index, values)  # unbuffered: repeated indices add up
+    else:
+        out[index] += values
 
 
 @primitive
 def _index_add(x, index, values):
     out = np.array(x, copy=True)
-    if _may_repeat(index):
-        np.add.at(out, index, values)  # unbuffered: repeated indices add up
-    else:
-        out[index] += values
+    _scatter_add(out, index, values)
     return out
 
 
