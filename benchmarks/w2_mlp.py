@@ -117,6 +117,7 @@ def _numpy_setup(batch: int = BATCH):
     """The floor: forward and backward by hand, float32 throughout, in place where it can."""
     params, x, labels = problem(batch)
     velocity = [np.zeros_like(p) for p in params]
+    scratch: dict = {}
     rows = np.arange(batch)
 
     def step():
@@ -149,18 +150,29 @@ def _numpy_setup(batch: int = BATCH):
             h2.T @ probs,
             probs.sum(axis=0),
         )
-        momentum_update(params, velocity, grads)
+        momentum_update(params, velocity, grads, scratch)
         return loss
 
     return step
 
 
-def momentum_update(params, velocity, grads) -> None:
-    """SGD with momentum on ndarrays, in place, PyTorch's convention: v = mu v + g; p -= lr v."""
+def momentum_update(params, velocity, grads, scratch: dict) -> None:
+    """SGD with momentum on ndarrays, in place, PyTorch's convention: v = mu v + g; p -= lr v.
+
+    ``scratch`` (a dict the caller keeps) holds one buffer per shape for lr * v. Without it,
+    a fresh 1.6 MB temporary each step is handed back to the OS when freed and page-faulted
+    in again on the next (glibc does this for large blocks): ~750 page faults per step,
+    which made this floor 15-30% slower than it needs to be. chainrule's sub_(alpha=) keeps
+    such a buffer, so the floor keeps one too.
+    """
     for p, v, g in zip(params, velocity, grads):
         v *= MU
         v += g
-        p -= LR * v
+        buffer = scratch.get(p.shape)
+        if buffer is None:
+            buffer = scratch[p.shape] = np.empty_like(p)
+        np.multiply(v, LR, out=buffer)
+        p -= buffer
 
 
 def torch_module():

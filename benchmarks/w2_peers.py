@@ -33,10 +33,11 @@ def _autograd_setup(batch: int = BATCH):
         return -anp.mean(log_probs[rows, labels])
 
     loss_and_grads = autograd.value_and_grad(loss_of)
+    scratch: dict = {}
 
     def step():
         loss, grads = loss_and_grads(params)
-        momentum_update(params, velocity, grads)
+        momentum_update(params, velocity, grads, scratch)
         return loss
 
     return step
