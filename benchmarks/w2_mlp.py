@@ -64,7 +64,8 @@ NOTE = (
     f"PyTorch runs with torch.set_num_threads({blas_threads()}), the thread count of NumPy's "
     "BLAS here; JAX (XLA) uses its own pool over all cores. chainrule and PyTorch write the "
     "update with their in-place Tensor methods under no_grad (mul_, add_, sub_); NumPy with "
-    "in-place operators. "
+    "in-place operators and lr * v written into a kept buffer (as chainrule's sub_(alpha=) "
+    "does: a fresh temporary each step cost the floor ~750 page faults per step). "
     "PyTorch's loss is nll_loss(log_softmax(z)), the same mean of picked log-probabilities."
 )
 
