@@ -337,7 +337,7 @@ def _propagate(node: Node, g, pending: dict, owned: set, on_tensors: bool) -> No
         cotangents = prim.vjp(g, ans, *args, needs=needs, **node.params)
     else:
         cotangents = prim.vjp(g, ans, *args, **node.params)
-    handed_out = None  # the arrays given to inputs so far (one array to two: not fresh)
+    handed_out: list = []  # the arrays given to inputs so far (one array to two: not fresh)
     for edge, x_bar in zip(edges, cotangents):
         if edge is None or x_bar is None:
             continue
@@ -352,18 +352,12 @@ def _propagate(node: Node, g, pending: dict, owned: set, on_tensors: bool) -> No
             and x_bar.size >= _OWNERSHIP_MIN_SIZE
             and _is_fresh(x_bar, g, ans, args, handed_out)
         )
-        if handed_out is None:
-            handed_out = [x_bar]
-        else:
-            handed_out.append(x_bar)
+        handed_out.append(x_bar)
         key = id(edge)
         collected = pending.get(key)
         if collected is None:
             pending[key] = x_bar
-            if fresh:
-                owned.add(key)
-            else:
-                owned.discard(key)
+            _mark(owned, key, fresh)
         elif key in owned and collected.dtype == x_bar.dtype:
             collected += x_bar  # in place: no other reference to this array exists
         else:
@@ -377,7 +371,7 @@ def _propagate(node: Node, g, pending: dict, owned: set, on_tensors: bool) -> No
 _OWNERSHIP_MIN_SIZE = 4096
 
 
-def _is_fresh(x_bar, g, ans, args: tuple, handed_out: list | None) -> bool:
+def _is_fresh(x_bar, g, ans, args: tuple, handed_out: list) -> bool:
     """Whether a rule's cotangent is a new array that nothing else refers to (so the engine
     may add into it in place, or keep it as a leaf's .grad without a copy)."""
     return (
@@ -386,7 +380,7 @@ def _is_fresh(x_bar, g, ans, args: tuple, handed_out: list | None) -> bool:
         and x_bar.flags.writeable
         and x_bar is not g
         and x_bar is not ans
-        and not (handed_out and any(x_bar is other for other in handed_out))
+        and not any(x_bar is other for other in handed_out)
         and not any(x_bar is a for a in args)
     )
 

@@ -371,8 +371,7 @@ class Tensor:
         >>> v.mul_(0.5).add_(cr.tensor([1.0, 1.0]), alpha=2)
         tensor([2.5, 3.0])
         """
-        if self._node is not None or self.requires_grad:
-            self._check_in_place("add_")
+        self._check_in_place("add_")
         other = other.data if isinstance(other, Tensor) else other
         self.data += other if alpha == 1 else _scaled(other, alpha, self.data)
         return self
@@ -384,8 +383,7 @@ class Tensor:
         >>> cr.tensor([1.0, 2.0]).sub_(cr.tensor([1.0, 1.0]), alpha=0.5)   # a gradient step
         tensor([0.5, 1.5])
         """
-        if self._node is not None or self.requires_grad:
-            self._check_in_place("sub_")
+        self._check_in_place("sub_")
         other = other.data if isinstance(other, Tensor) else other
         self.data -= other if alpha == 1 else _scaled(other, alpha, self.data)
         return self
@@ -397,8 +395,7 @@ class Tensor:
         >>> cr.tensor([1.0, 2.0]).mul_(3)
         tensor([3., 6.])
         """
-        if self._node is not None or self.requires_grad:
-            self._check_in_place("mul_")
+        self._check_in_place("mul_")
         self.data *= other.data if isinstance(other, Tensor) else other
         return self
 
@@ -409,8 +406,7 @@ class Tensor:
         >>> cr.tensor([1.0, 2.0]).div_(4)
         tensor([0.25, 0.50])
         """
-        if self._node is not None or self.requires_grad:
-            self._check_in_place("div_")
+        self._check_in_place("div_")
         self.data /= other.data if isinstance(other, Tensor) else other
         return self
 
@@ -421,8 +417,7 @@ class Tensor:
         >>> cr.tensor([1.0, 2.0]).copy_(cr.tensor(7.0))
         tensor([7., 7.])
         """
-        if self._node is not None or self.requires_grad:
-            self._check_in_place("copy_")
+        self._check_in_place("copy_")
         self.data[...] = source.data if isinstance(source, Tensor) else source
         return self
 

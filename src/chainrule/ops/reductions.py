@@ -37,6 +37,7 @@ def _keep(keepdims, keepdim) -> bool:
 # checks for other array types; forwards get ndarrays, and a backward pass runs many.
 _add_reduce = np.add.reduce
 _max_reduce = np.maximum.reduce
+_min_reduce = np.minimum.reduce
 
 
 def _kept_shape(shape: tuple, axis) -> tuple:
@@ -257,7 +258,7 @@ _max.name = "max"
 
 @primitive
 def _min(x, axis, keepdims):
-    return np.min(x, axis=axis, keepdims=keepdims)
+    return _min_reduce(x, axis=axis, keepdims=keepdims)
 
 
 _min.defvjp(_extreme_vjp, saves=("x", "ans"))

@@ -552,13 +552,7 @@ def getitem(x, index):
 def _may_repeat(index) -> bool:
     """Whether an index can name one place twice (only integer arrays can)."""
     parts = index if isinstance(index, tuple) else (index,)
-    for p in parts:
-        if type(p) is np.ndarray:
-            if p.dtype != bool:
-                return True
-        elif isinstance(p, (np.ndarray, list)) and np.asarray(p).dtype != bool:
-            return True
-    return False
+    return any(isinstance(p, (np.ndarray, list)) and np.asarray(p).dtype != bool for p in parts)
 
 
 def _scatter_add(out: np.ndarray, index, values) -> None:
