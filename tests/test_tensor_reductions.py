@@ -576,3 +576,27 @@ def test_argmax_matches_torch():
     for axis in (0, 1, 2):
         np.testing.assert_array_equal(cr.argmax(cr.tensor(x), axis).numpy(), t.argmax(dim=axis))
         np.testing.assert_array_equal(cr.argmin(cr.tensor(x), axis).numpy(), t.argmin(dim=axis))
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1, (0, 2), -1])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_mean_equals_numpys_mean_to_the_bit(axis, dtype):
+    # cr.mean skips np.mean's Python layer for floats; the result must not change at all
+    values = np.random.default_rng(7).standard_normal((5, 7, 3)).astype(dtype) * 1e3
+    ours = cr.mean(cr.tensor(values), axis=axis).data
+    assert ours.dtype == np.mean(values, axis=axis).dtype
+    np.testing.assert_array_equal(ours, np.mean(values, axis=axis))
+
+
+@pytest.mark.parametrize(
+    "shape, target", [((), (3, 2)), ((3,), (2, 3)), ((3, 1), (3, 4)), ((2, 1, 3), (4, 2, 5, 3))]
+)
+def test_broadcast_to_of_an_array_is_numpys_read_only_view(shape, target):
+    from chainrule.ops.shape import _broadcast_to
+
+    x = np.arange(float(np.prod(shape))).reshape(shape)
+    ours, theirs = _broadcast_to(x, target), np.broadcast_to(x, target)
+    np.testing.assert_array_equal(ours, theirs)
+    assert ours.strides == theirs.strides and not ours.flags.writeable
+    with pytest.raises(ValueError, match="broadcast"):
+        _broadcast_to(np.arange(3.0), (2, 4))
