@@ -504,7 +504,8 @@ class Tensor:
     @property
     def T(self) -> Tensor:
         """All axes reversed (for 2-D, the transpose)."""
-        return _ops.permute(self, tuple(reversed(range(self.data.ndim))))
+        # straight to the primitive: these axes need none of permute's checks
+        return _permute(self, tuple(range(self.data.ndim - 1, -1, -1)))
 
     @property
     def mT(self) -> Tensor:
@@ -553,6 +554,7 @@ core.Tensor = Tensor
 # method too: x.exp(), x.sum(axis=1), x.reshape(2, 3).
 from chainrule import ops as _ops  # noqa: E402
 from chainrule.creation import as_array  # noqa: E402
+from chainrule.ops.shape import _permute  # noqa: E402
 
 for _name, _function in _ops.METHODS.items():
     setattr(Tensor, _name, _function)

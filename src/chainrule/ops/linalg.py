@@ -65,6 +65,10 @@ def matmul(x, y):
 
 @matmul.defvjp(saves=("x", "y"))
 def matmul_vjp(g, ans, x, y, *, needs):
+    if x.ndim == 2 and y.ndim == 2:
+        # a layer's product, the common case: operators, so that on arrays this is NumPy's
+        # own matmul and transpose with no dispatch (on Tensors, the recorded ones)
+        return (g @ y.T if needs[0] else None), (x.T @ g if needs[1] else None)
     x_shape, y_shape = np.shape(raw(x)), np.shape(raw(y))
     if len(x_shape) == 1 and len(y_shape) == 1:  # a dot product: g is a scalar
         return (g * y if needs[0] else None), (g * x if needs[1] else None)
