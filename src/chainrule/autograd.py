@@ -221,7 +221,10 @@ def _run(
             if g is None:
                 continue
             is_node = type(item) is Node
-            hooks = item.hooks if is_node else _leaf_hooks(item)
+            if is_node:
+                hooks = item.hooks
+            else:  # a leaf Tensor keeps its hooks among its rarely set extras
+                hooks = item._extra.get("hooks") if item._extra is not None else None
             if hooks:
                 g = _run_hooks(hooks, g, on_tensors)
             if capture is not None and key in capture:
@@ -234,10 +237,13 @@ def _run(
                 continue
             if item.retain is not None:
                 _retain(item, g, on_tensors)
-            _propagate(item, g, pending, owned, on_tensors)
+            # g is ours alone if it was fresh and no hook saw it, nor a capture kept it
+            g_owned = key in owned and not hooks and (capture is None or key not in capture)
+            _propagate(item, g, g_owned, pending, owned, on_tensors)
             if not retain_graph:
                 # free what the rule needed; a second pass through here must fail
                 item.inputs = None
+                item.arrays = None
                 item.ans = None
                 item.parents = ()
     finally:
@@ -264,10 +270,6 @@ def _leading_to(order: list, capture: dict) -> tuple[list, set]:
             if through:
                 passing.add(id(item))
     return kept, passing
-
-
-def _leaf_hooks(leaf: Tensor):
-    return leaf._extra.get("hooks") if leaf._extra is not None else None
 
 
 def _run_hooks(hooks, g, on_tensors: bool):
@@ -314,7 +316,7 @@ def _ans_for_rule(node: Node, on_tensors: bool):
     return ans
 
 
-def _propagate(node: Node, g, pending: dict, owned: set, on_tensors: bool) -> None:
+def _propagate(node: Node, g, g_owned: bool, pending: dict, owned: set, on_tensors: bool) -> None:
     prim = node.prim
     inputs = node.inputs
     if inputs is None:
@@ -330,41 +332,56 @@ def _propagate(node: Node, g, pending: dict, owned: set, on_tensors: bool) -> No
         ans = node.ans
         if ans is None:
             ans = placeholder(node.shape, node.dtype)
-        args = tuple([a.data if isinstance(a, Tensor) else a for a in inputs])
-    edges = node.edges
+        args = node.arrays
+    # a rule may overwrite g if only the engine holds it, and pass it on as its own if it
+    # goes to one input alone (given to two, in place changes by one would reach the other)
+    overwrite = g_owned and prim.vjp_takes_overwrite and not on_tensors
+    g_passes_owned = overwrite and len(node.parents) == 1
     if prim.vjp_takes_needs:
-        needs = tuple([edge is not None for edge in edges])
-        cotangents = prim.vjp(g, ans, *args, needs=needs, **node.params)
+        if prim.vjp_takes_overwrite:
+            extras = {"needs": node.needs, "overwrite": overwrite}
+            cotangents = prim.vjp(g, ans, *args, **extras, **node.params)
+        else:
+            cotangents = prim.vjp(g, ans, *args, needs=node.needs, **node.params)
+    elif prim.vjp_takes_overwrite:
+        cotangents = prim.vjp(g, ans, *args, overwrite=overwrite, **node.params)
     else:
         cotangents = prim.vjp(g, ans, *args, **node.params)
+    check_finite = anomaly_mode.enabled
     handed_out: list = []  # the arrays given to inputs so far (one array to two: not fresh)
-    for edge, x_bar in zip(edges, cotangents):
+    for edge, x_bar in zip(node.edges, cotangents):
         if edge is None or x_bar is None:
             continue
         shape = edge.shape
         if x_bar.shape != shape:
             x_bar = unbroadcast(x_bar, shape)
-        if anomaly_mode.enabled:
+        if check_finite:
             _check_finite(node, x_bar)
         # ownership only pays off for big arrays: small ones are cheaper to copy than to track
-        fresh = (
-            not on_tensors
-            and x_bar.size >= _OWNERSHIP_MIN_SIZE
-            and _is_fresh(x_bar, g, ans, args, handed_out)
-        )
+        if x_bar is g:
+            fresh = g_passes_owned
+        else:
+            fresh = (
+                not on_tensors
+                and x_bar.size >= _OWNERSHIP_MIN_SIZE
+                and _is_fresh(x_bar, g, ans, args, handed_out)
+            )
         handed_out.append(x_bar)
         key = id(edge)
         collected = pending.get(key)
         if collected is None:
             pending[key] = x_bar
-            _mark(owned, key, fresh)
         elif key in owned and collected.dtype == x_bar.dtype:
             collected += x_bar  # in place: no other reference to this array exists
+            continue
         else:
-            total = collected + x_bar
-            pending[key] = total
+            x_bar = pending[key] = collected + x_bar
             # a sum of 0-d arrays is a NumPy scalar, which += would rebind, not update in place
-            _mark(owned, key, type(total) is np.ndarray)
+            fresh = type(x_bar) is np.ndarray
+        if fresh:
+            owned.add(key)
+        else:
+            owned.discard(key)
 
 
 # arrays smaller than this are added out of place and copied into leaves (cheap at that size)
@@ -374,22 +391,22 @@ _OWNERSHIP_MIN_SIZE = 4096
 def _is_fresh(x_bar, g, ans, args: tuple, handed_out: list) -> bool:
     """Whether a rule's cotangent is a new array that nothing else refers to (so the engine
     may add into it in place, or keep it as a leaf's .grad without a copy)."""
-    return (
-        type(x_bar) is np.ndarray
-        and x_bar.base is None
-        and x_bar.flags.writeable
-        and x_bar is not g
-        and x_bar is not ans
-        and not any(x_bar is other for other in handed_out)
-        and not any(x_bar is a for a in args)
-    )
-
-
-def _mark(owned: set, key: int, fresh: bool) -> None:
-    if fresh:
-        owned.add(key)
-    else:
-        owned.discard(key)
+    if (
+        type(x_bar) is not np.ndarray
+        or x_bar.base is not None
+        or not x_bar.flags.writeable
+        or x_bar is g
+        or x_bar is ans
+    ):
+        return False
+    # loops, not any(...): no generator to create, once per cotangent of every backward
+    for other in handed_out:
+        if x_bar is other:
+            return False
+    for a in args:
+        if x_bar is a:
+            return False
+    return True
 
 
 def _check_finite(node: Node, x_bar) -> None:

@@ -83,7 +83,10 @@ def _unread(array: np.ndarray) -> Unsaved:
     """What the graph keeps of an array no rule reads: its values if it is small, else only
     its shape and dtype."""
     if array.size >= KEEP_FOR_DISPLAY_BELOW:
-        return placeholder(array.shape, array.dtype)
+        out = _new(Unsaved)  # placeholder(), inlined: once per unsaved input of every op
+        out.shape = array.shape
+        out.dtype = array.dtype
+        return out
     base = array.base
     if base is not None and getattr(base, "size", 0) >= KEEP_FOR_DISPLAY_BELOW:
         array = array.copy()  # a small view must not keep a large array alive
@@ -97,9 +100,11 @@ def _unread(array: np.ndarray) -> Unsaved:
 class Node:
     """A recorded operation (see the module docstring)."""
 
-    # prim, params: the call. inputs: per argument, the value the rule will get (the input
-    # itself if saved, else an Unsaved or a plain number). edges: per argument, the node
-    # (or leaf Tensor) its gradient goes to, or None. parents: the edges that are not None.
+    # prim, params: the call. inputs: per argument, the value the rule gets on Tensors (the
+    # input itself if saved, else an Unsaved or a plain number); arrays: the same with each
+    # Tensor's array as the forward saw it, which the rule gets in a backward on arrays.
+    # edges: per argument, the node (or leaf Tensor) its gradient goes to, or None; needs:
+    # per argument, whether it has an edge. parents: the edges that are not None.
     # ans: the output's array if the rule reads it (a Kept if it does not but the array is
     # small; None otherwise). shape, dtype: the output's.
     # hooks, retain (a weakref to the Tensor keeping .grad), label, created_at: rarely set.
@@ -110,7 +115,9 @@ class Node:
         "prim",
         "params",
         "inputs",
+        "arrays",
         "edges",
+        "needs",
         "parents",
         "ans",
         "shape",
@@ -146,20 +153,22 @@ class Node:
 
         if self.inputs is None:
             raise RuntimeError(f"the graph through '{self.prim.name}' was freed by backward()")
-        args = tuple(a.data if isinstance(a, Tensor) else a for a in self.inputs)
         g = g.data if isinstance(g, Tensor) else g
         ans = self.ans if self.ans is not None else placeholder(self.shape, self.dtype)
         kwargs = dict(self.params)
         if self.prim.vjp_takes_needs:
-            kwargs["needs"] = tuple(edge is not None for edge in self.edges)
-        return self.prim.vjp(g, ans, *args, **kwargs)
+            kwargs["needs"] = self.needs
+        return self.prim.vjp(g, ans, *self.arrays, **kwargs)
 
     def __repr__(self) -> str:
         return f"<node {self.prim.name} shape={self.shape}>"
 
 
-def record(array: np.ndarray, prim, args: tuple, params: dict, tensor_type) -> Node:
-    """The node for ``prim(*args, **params) == array``, saving what prim's rule reads."""
+def record(array: np.ndarray, prim, args: tuple, arrays: list, params: dict, tensor_type) -> Node:
+    """The node for ``prim(*args, **params) == array``, saving what prim's rule reads.
+
+    ``arrays`` are the forward's inputs: ``args`` with each Tensor replaced by its array.
+    """
     node = _new(Node)
     node.prim = prim
     node.params = params
@@ -167,22 +176,25 @@ def record(array: np.ndarray, prim, args: tuple, params: dict, tensor_type) -> N
     inputs = []
     edges = []
     parents = []
+    needs = []
     for position, a in enumerate(args):
-        if isinstance(a, tensor_type):
-            if a.requires_grad:
-                edge = a._node if a._node is not None else a
-                edges.append(edge)
-                parents.append(edge)
-            else:
-                edges.append(None)
-            kept = saves is None or position in saves
-            inputs.append(a if kept else _unread(a.data))
+        array_in = arrays[position]
+        if isinstance(a, tensor_type) and a.requires_grad:
+            edge = a._node if a._node is not None else a
+            edges.append(edge)
+            parents.append(edge)
+            needs.append(True)
         else:
             edges.append(None)
-            keep = saves is None or position in saves or not isinstance(a, np.ndarray)
-            inputs.append(a if keep else _unread(a))
+            needs.append(False)
+        if saves is not None and position not in saves and type(array_in) is np.ndarray:
+            a = array_in = _unread(array_in)
+        inputs.append(a)
+        arrays[position] = array_in
     node.inputs = tuple(inputs)
+    node.arrays = tuple(arrays)
     node.edges = tuple(edges)
+    node.needs = tuple(needs)
     node.parents = tuple(parents)
     if prim.saves_ans:
         node.ans = array

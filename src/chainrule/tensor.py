@@ -75,12 +75,12 @@ class Tensor:
         return out
 
     @classmethod
-    def _record(cls, array, prim, inputs: tuple, params: dict) -> Tensor:
+    def _record(cls, array, prim, inputs: tuple, arrays: list, params: dict) -> Tensor:
         out = _new(cls)
         out.data = array = array if type(array) is np.ndarray else np.asarray(array)
         out.grad = None
         out.requires_grad = True
-        out._node = node = record(array, prim, inputs, params, cls)
+        out._node = node = record(array, prim, inputs, arrays, params, cls)
         out._extra = None
         if core.anomaly_mode.enabled:
             node.created_at = core.anomaly_mode.creation_site()

@@ -128,6 +128,7 @@ class Primitive:
         self.jvp = None
         self.differentiable = differentiable
         self.vjp_takes_needs = False
+        self.vjp_takes_overwrite = False
         self.saves = None  # positions of the inputs the VJP rule reads; None: all of them
         self.saves_ans = True
         self.__doc__ = forward.__doc__
@@ -150,12 +151,19 @@ class Primitive:
         A rule that declares a keyword-only ``needs`` parameter receives a tuple of bools
         saying which inputs want a cotangent, so it can skip costly work (a matmul's
         gradient for its data input, say).
+
+        A rule that declares a keyword-only ``overwrite`` parameter receives True when ``g``
+        is an array that nothing but the engine refers to: the rule may then write its
+        result into ``g`` and return it, sparing an array as large as the output (as a
+        hand-written backward does with ``g *= mask``). It receives False otherwise, and
+        always on Tensors.
         """
         if rule is None:
             return lambda function: self.defvjp(function, saves=saves)
         parameters = inspect.signature(rule).parameters
         self.vjp = rule
         self.vjp_takes_needs = "needs" in parameters
+        self.vjp_takes_overwrite = "overwrite" in parameters
         if saves is not None:
             names = [name for name, p in parameters.items() if p.kind == p.POSITIONAL_OR_KEYWORD][
                 2:
@@ -236,7 +244,7 @@ def _call_plain(prim: Primitive, *args, **params):
     if not has_tensor:
         return ans
     if record and _grad_mode.enabled and prim.differentiable:
-        return tensor_type._record(ans, prim, args, params)
+        return tensor_type._record(ans, prim, args, arrays, params)
     return tensor_type._wrap(ans)
 
 

@@ -569,9 +569,12 @@ def relu(x):
 
 
 @relu.defvjp(saves=("ans",))
-def relu_vjp(g, ans, x):
+def relu_vjp(g, ans, x, *, overwrite=False):
     # ans > 0 exactly where x > 0: only the output is kept. An operator, not greater():
     # on arrays it is NumPy's own comparison, with no dispatch (a Tensor's > is greater)
+    if overwrite:  # g is the engine's own array: mask it where it lies
+        g *= ans > 0
+        return (g,)
     return (g * (ans > 0),)
 
 

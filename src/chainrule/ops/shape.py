@@ -519,7 +519,7 @@ def flip_jvp(tangents, ans, x, axis=None):
 def _plain_index(index):
     """The index with Tensors replaced by their arrays (indices are never differentiated)."""
     if isinstance(index, tuple):
-        return tuple(raw(i) for i in index)
+        return tuple([raw(i) for i in index])
     return raw(index)
 
 
@@ -530,7 +530,7 @@ def _getitem(x, index):
 
 @_getitem.defvjp(saves=("index",))
 def _getitem_vjp(g, ans, x, index):
-    zeros = np.zeros(np.shape(raw(x)), dtype=np.result_type(raw(g)))
+    zeros = np.zeros(x.shape, dtype=g.dtype)  # x: the input's placeholder
     if type(g) is np.ndarray:  # on arrays: scatter into the zeros, which nothing else holds
         _scatter_add(zeros, index, g)
         return zeros, None
