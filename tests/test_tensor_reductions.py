@@ -588,6 +588,18 @@ def test_mean_equals_numpys_mean_to_the_bit(axis, dtype):
     np.testing.assert_array_equal(ours, np.mean(values, axis=axis))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16, np.longdouble])
+def test_the_mean_of_all_elements_equals_numpys_to_the_bit_for_many_sizes(dtype):
+    # one number divided by the count: where float32 division and float64 division then
+    # rounding could part, on sums that are not round and counts that are not powers of two
+    rng = np.random.default_rng(11)
+    for size in [1, 3, 7, 10, 99, 1000, 4097, 65537]:
+        values = (rng.standard_normal(size) * 10 ** rng.uniform(-3, 3)).astype(dtype)
+        ours = cr.mean(cr.tensor(values)).data
+        assert ours.dtype == np.mean(values).dtype
+        assert ours.tobytes() == np.asarray(np.mean(values)).tobytes(), size
+
+
 @pytest.mark.parametrize(
     "shape, target", [((), (3, 2)), ((3,), (2, 3)), ((3, 1), (3, 4)), ((2, 1, 3), (4, 2, 5, 3))]
 )

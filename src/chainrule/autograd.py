@@ -121,7 +121,9 @@ def _seed(root: Tensor, gradient, on_tensors: bool):
                 f"backward: the output has shape {root.shape}; a gradient can be implied only "
                 "for one-element outputs: pass gradient= (a tensor of the output's shape)"
             )
-        seed = np.ones_like(root.data)
+        data = root.data
+        seed = np.empty(data.shape, data.dtype)  # ones; np.ones_like is ~2 us of Python
+        seed.fill(1)
     else:
         seed = gradient.data if isinstance(gradient, Tensor) and not on_tensors else gradient
         if np.shape(raw(seed)) != root.shape:

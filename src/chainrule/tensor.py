@@ -347,7 +347,7 @@ class Tensor:
                 f"{op}: this tensor was computed in a graph; changing it in place would corrupt "
                 "that graph's gradients (use the out-of-place form)"
             )
-        if self.requires_grad and core.is_grad_enabled():
+        if self.requires_grad and core._grad_mode.enabled:
             raise RuntimeError(
                 f"{op}: a leaf that requires grad is changed in place only inside cr.no_grad() "
                 "(as an optimizer step is)"

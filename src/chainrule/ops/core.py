@@ -319,10 +319,12 @@ def unbroadcast(g, shape: tuple):
     if g_shape == shape:
         return g
     extra = len(g_shape) - len(shape)
-    axes = tuple(range(extra)) + tuple(
-        extra + i for i, n in enumerate(shape) if n == 1 and g_shape[extra + i] != 1
-    )
+    axes = list(range(extra))  # the leading axes broadcasting added, then those it stretched
+    for i, n in enumerate(shape):
+        if n == 1 and g_shape[extra + i] != 1:
+            axes.append(extra + i)
     if axes:
+        axes = tuple(axes)
         # np.add.reduce is what ndarray.sum calls, minus its Python layer (once per broadcast
         # input in every backward); a Tensor sums with its own method, recorded
         g = np.add.reduce(g, axis=axes) if type(g) is np.ndarray else g.sum(axis=axes)

@@ -552,8 +552,10 @@ def getitem(x, index):
 
 def _may_repeat(index) -> bool:
     """Whether an index can name one place twice (only integer arrays can)."""
-    parts = index if isinstance(index, tuple) else (index,)
-    return any(isinstance(p, (np.ndarray, list)) and np.asarray(p).dtype != bool for p in parts)
+    for part in index if isinstance(index, tuple) else (index,):
+        if isinstance(part, (np.ndarray, list)) and np.asarray(part).dtype != bool:
+            return True
+    return False
 
 
 def _scatter_add(out: np.ndarray, index, values) -> None:
