@@ -207,6 +207,17 @@ def test_a_leaf_gradient_is_not_a_view_of_another():
     assert y.grad.data[0] == 1.0
 
 
+def test_backward_uses_the_values_the_forward_saw_when_data_is_rebound():
+    # the graph keeps the arrays the forward read: rebinding .data afterwards (not changing it
+    # in place) does not change the derivative of what was computed
+    x, w = leaf(3), leaf(3)
+    seen = w.data.copy()
+    y = (x * w).sum()
+    w.data = np.zeros(3)
+    y.backward()
+    np.testing.assert_array_equal(x.grad.data, seen)
+
+
 def test_tensor_graphs_speak_the_node_protocol():
     x = leaf(2)
     x.label = "x"
