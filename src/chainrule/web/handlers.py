@@ -152,22 +152,20 @@ def list_optimizers() -> dict:
 # -- targets --------------------------------------------------------------------------------
 
 
+def _unknown(message: str, key: str, known, field: str) -> ApiError:
+    """The 400 for a name not among ``known``: the closest known one as a hint, and all."""
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return ApiError(400, {"message": message + hint, "field": field, "known": list(known)})
+
+
 def resolve(body) -> Target:
     """The surface or formula of a request; ApiError 400 naming what is wrong."""
     if body.surface is not None:
         key = body.surface.strip().lower().replace("-", "_").replace(" ", "_")
         shown = {name: s for name, s in surfaces.SURFACES.items() if s.ndim == 2}
         if key not in shown:
-            close = difflib.get_close_matches(key, shown, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ApiError(
-                400,
-                {
-                    "message": f"no surface called {body.surface!r}{hint}",
-                    "field": "surface",
-                    "known": list(shown),
-                },
-            )
+            raise _unknown(f"no surface called {body.surface!r}", key, shown, "surface")
         s = shown[key]
         return Target(s.formula, tuple(s.variables), tuple(tuple(r) for r in s.domain))
     text = body.formula
@@ -241,16 +239,8 @@ def compute_trajectories(body: schemas.TrajectoriesRequest, budget: float | None
     for i, choice in enumerate(body.optimizers):
         name = choice.name.strip().lower()
         if name not in HIKER_OPTIMIZERS:
-            close = difflib.get_close_matches(name, HIKER_OPTIMIZERS, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ApiError(
-                400,
-                {
-                    "message": f"unknown optimizer {choice.name!r}{hint}",
-                    "field": f"optimizers[{i}].name",
-                    "known": list(HIKER_OPTIMIZERS),
-                },
-            )
+            field = f"optimizers[{i}].name"
+            raise _unknown(f"unknown optimizer {choice.name!r}", name, HIKER_OPTIMIZERS, field)
         options = _options(HIKER_OPTIMIZERS[name]["hyperparameters"], choice.given())
         _check_options(name, options, i)
         chosen.append((name, options))
